@@ -1,0 +1,476 @@
+package io.workloadidentity.core;
+
+import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import io.workloadidentity.core.internal.Lease;
+import io.workloadidentity.core.internal.Threads;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A refresh-ahead cache of cloud credentials, built on Caffeine. Every cloud module keeps its
+ * credentials here; it is what makes a credential read cheap and an outage invisible.
+ *
+ * <p><b>Contract.</b>
+ *
+ * <ul>
+ *   <li>The first {@link #get} for a key performs the {@link Exchange}; concurrent first callers wait
+ *       for that one exchange.
+ *   <li>Afterwards a background refresh starts at the point the {@link RefreshPolicy} computes
+ *       (about 80% of the lifetime, jittered). Callers keep getting the cached credential meanwhile:
+ *       no caller blocks on the network while a credential that is not hard-expired exists, and at
+ *       most one exchange per key is in flight.
+ *   <li>A failed refresh keeps the valid credential in service and is retried with capped
+ *       exponential backoff and full jitter until it succeeds. Every failure is reported to the
+ *       {@link Listener} and the log at once; a non-retryable one backs off at the maximum.
+ *   <li>After the hard expiry the credential is never returned: the next caller waits for a new
+ *       exchange, and gets its typed {@link WorkloadIdentityException} if it fails. Within the
+ *       backoff window after such a failure, callers get the same error without a new exchange.
+ *   <li>Every read checks the injected {@link Clock} (wall time), so a host that was suspended past
+ *       the expiry does not hand out a dead credential.
+ * </ul>
+ *
+ * <p>The cache owns two small daemon thread pools (exchanges and timers); {@link #close()} stops
+ * them. It is thread-safe.
+ *
+ * @param <K> the key: everything that distinguishes one credential from another (role, scopes, ...)
+ * @param <C> the credential type
+ */
+public final class CredentialCache<K, C> implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(CredentialCache.class.getName());
+
+  private final Exchange<K, C> exchange;
+  private final Clock clock;
+  private final RefreshPolicy policy;
+  private final Listener<? super K> listener;
+  private final String name;
+  private final ExecutorService exchangeExecutor;
+  private final ScheduledExecutorService timer;
+  private final AsyncLoadingCache<K, Lease<C>> cache;
+  private final ConcurrentHashMap<K, ScheduledFuture<?>> timers = new ConcurrentHashMap<>();
+  /** The last failure per key while there is no valid credential: fail fast during backoff. */
+  private final ConcurrentHashMap<K, Failure> failures = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  private CredentialCache(Builder<K, C> b) {
+    this.exchange = b.exchange;
+    this.clock = b.clock;
+    this.policy = b.policy;
+    this.listener = b.listener;
+    this.name = b.name;
+    this.exchangeExecutor = Threads.cachedPool("workload-identity-" + name + "-exchange");
+    this.timer = Threads.scheduler("workload-identity-" + name + "-timer");
+    this.cache = Caffeine.newBuilder()
+        .executor(exchangeExecutor)
+        .maximumSize(b.maximumSize)
+        .expireAfter(new HardExpiry<K, C>(clock))
+        .removalListener((K key, Lease<C> lease, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+          if (key != null && cause.wasEvicted()) {
+            cancelTimer(key);
+          }
+        })
+        .buildAsync(new Loader());
+  }
+
+  /** A builder for a cache that obtains credentials with {@code exchange}. */
+  public static <K, C> Builder<K, C> builder(Exchange<K, C> exchange) {
+    return new Builder<>(exchange);
+  }
+
+  /**
+   * The credential for {@code key}. Returns the cached credential without blocking while it is
+   * valid; blocks only when there is none (first call, or after hard expiry).
+   *
+   * @throws WorkloadIdentityException the typed failure of the exchange when no valid credential exists
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public C get(K key) {
+    return lease(key).value();
+  }
+
+  /**
+   * Like {@link #get} but never blocks: the future is already complete when a valid credential is
+   * cached.
+   */
+  public CompletableFuture<C> getAsync(K key) {
+    checkOpen();
+    CompletableFuture<Lease<C>> f = cache.get(key);
+    Lease<C> lease = f.getNow(null);
+    if (lease != null) {
+      long now = clock.millis();
+      if (now < lease.hardExpiryMillis()) {
+        maybeRefresh(key, lease, now);
+        return CompletableFuture.completedFuture(lease.value());
+      }
+    }
+    return CompletableFuture.supplyAsync(() -> get(key), exchangeExecutor);
+  }
+
+  /**
+   * A handle bound to one key whose {@link Supplier#get()} is the hot path: while the credential is
+   * fresh it is one volatile read, one clock read and a comparison, with no allocation and no lock.
+   * Providers with a fixed key (one role, one audience) hold one of these.
+   */
+  public Supplier<C> bind(K key) {
+    Objects.requireNonNull(key, "key");
+    return new Bound(key);
+  }
+
+  /**
+   * Starts an exchange for {@code key} now (unless one is in flight) and returns its result; the
+   * cached credential keeps being served meanwhile. Use after a cloud said the credential was revoked.
+   */
+  public CompletableFuture<C> refresh(K key) {
+    checkOpen();
+    return cache.synchronous().refresh(key).thenApply(Lease::value);
+  }
+
+  /** Drops the credential for {@code key}; the next {@link #get} performs a new exchange. */
+  public void invalidate(K key) {
+    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    Lease<C> lease = f == null ? null : f.getNow(null);
+    if (lease != null) {
+      lease.retire();
+    }
+    cancelTimer(key);
+    failures.remove(key);
+    cache.synchronous().invalidate(key);
+  }
+
+  /** Stops background refreshes and the cache's threads. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    timers.values().forEach(t -> t.cancel(false));
+    timers.clear();
+    timer.shutdownNow();
+    exchangeExecutor.shutdownNow();
+    try {
+      timer.awaitTermination(5, TimeUnit.SECONDS);
+      exchangeExecutor.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    cache.synchronous().invalidateAll();
+  }
+
+  @Override
+  public String toString() {
+    return "CredentialCache{" + name + ", entries=" + cache.synchronous().estimatedSize() + ", " + policy + "}";
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  Lease<C> lease(K key) {
+    checkOpen();
+    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    if (f == null) {
+      failFastDuringBackoff(key);
+      f = cache.get(key);
+    }
+    Lease<C> lease = join(f);
+    long now = clock.millis();
+    if (now >= lease.hardExpiryMillis()) {
+      // Timers and Caffeine run on the monotonic clock; wall time says this one is dead (for
+      // example the host was suspended). Remove exactly this entry, then load once, single flight.
+      cache.asMap().remove(key, f);
+      failFastDuringBackoff(key);
+      lease = join(cache.get(key));
+      if (clock.millis() >= lease.hardExpiryMillis()) {
+        throw new CredentialExchangeException(
+            "The " + name + " credential obtained just now is already expired at " + Instant.ofEpochMilli(lease.expiresAtMillis())
+                + ": is this machine's clock correct?", name, null, -1, false, null);
+      }
+      return lease;
+    }
+    maybeRefresh(key, lease, now);
+    return lease;
+  }
+
+  private void maybeRefresh(K key, Lease<C> lease, long now) {
+    if (now >= lease.nextAttemptAtMillis() && !closed && lease.tryStartRefresh()) {
+      cancelTimer(key);
+      cache.synchronous().refresh(key);
+    }
+  }
+
+  private void failFastDuringBackoff(K key) {
+    Failure failure = failures.get(key);
+    if (failure != null && clock.millis() < failure.retryAtMillis) {
+      throw failure.error;
+    }
+  }
+
+  private Lease<C> join(CompletableFuture<Lease<C>> f) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WorkloadIdentityException("Interrupted while waiting for a " + name + " credential.", e);
+    } catch (ExecutionException e) {
+      throw asWorkloadIdentityException(e.getCause());
+    }
+  }
+
+  private WorkloadIdentityException asWorkloadIdentityException(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof WorkloadIdentityException w) {
+      return w;
+    }
+    boolean io = t instanceof IOException || t instanceof UncheckedIOException;
+    return new CredentialExchangeException(
+        "The " + name + " credential exchange failed: " + t.getClass().getSimpleName() + ": " + t.getMessage(),
+        name, null, -1, io, t);
+  }
+
+  private Lease<C> exchangeNow(K key, Lease<C> previous) {
+    long started = clock.millis();
+    try {
+      Expiring<C> result = Objects.requireNonNull(exchange.exchange(key), "exchange returned null");
+      long now = clock.millis();
+      long expiresAt = result.expiresAt().toEpochMilli();
+      if (expiresAt <= now) {
+        throw new CredentialExchangeException(
+            "The " + name + " endpoint returned a credential that expired at " + result.expiresAt()
+                + ", before it was received: check this machine's clock.", name, null, -1, false, null);
+      }
+      long refreshAt = policy.refreshAtMillis(now, expiresAt, ThreadLocalRandom.current().nextDouble(-1, 1));
+      long hard = policy.hardExpiryMillis(now, expiresAt);
+      if (result.refreshHint().isPresent()) {
+        long hint = result.refreshHint().get().toEpochMilli();
+        if (hint > now && hint < hard) { // ignore absent, epoch-zero and past hints
+          refreshAt = Math.min(refreshAt, hint);
+        }
+      }
+      Lease<C> lease = new Lease<>(result.value(), expiresAt, Math.min(refreshAt, hard), hard);
+      if (previous != null) {
+        previous.retire();
+      }
+      failures.remove(key);
+      schedule(key, lease.refreshAtMillis() - now);
+      LOG.log(Level.DEBUG, () -> name + " credential obtained for " + key + " in " + (clock.millis() - started)
+          + " ms; expires " + result.expiresAt() + ", refresh at " + Instant.ofEpochMilli(lease.refreshAtMillis()));
+      listener.onRefreshed(key, result.expiresAt());
+      return lease;
+    } catch (Throwable t) {
+      WorkloadIdentityException error = asWorkloadIdentityException(t);
+      onFailure(key, previous, error);
+      throw error;
+    }
+  }
+
+  private void onFailure(K key, Lease<C> previous, WorkloadIdentityException error) {
+    boolean retryable = !(error instanceof CredentialExchangeException c) || c.retryable();
+    long now = clock.millis();
+    Duration delay;
+    if (previous != null && now < previous.hardExpiryMillis()) {
+      int n = previous.recordFailure();
+      delay = policy.backoff(n, retryable);
+      long next = Math.min(now + delay.toMillis(), previous.hardExpiryMillis());
+      previous.finishFailedRefresh(next);
+      schedule(key, next - now);
+    } else {
+      Failure prior = failures.get(key);
+      int n = prior == null ? 1 : prior.count + 1;
+      delay = policy.backoff(n, retryable);
+      failures.put(key, new Failure(error, n, now + delay.toMillis()));
+    }
+    boolean serving = previous != null && now < previous.hardExpiryMillis();
+    LOG.log(retryable ? Level.INFO : Level.WARNING, () -> name + " credential exchange failed"
+        + (serving ? " (still serving the valid credential)" : "") + ", next attempt in " + delay.toMillis()
+        + " ms: " + error.getMessage());
+    listener.onRefreshFailed(key, error, delay);
+  }
+
+  private void schedule(K key, long delayMillis) {
+    if (closed) {
+      return;
+    }
+    ScheduledFuture<?> next = timer.schedule(() -> onTimer(key), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> old = timers.put(key, next);
+    if (old != null && old != next) {
+      old.cancel(false);
+    }
+  }
+
+  private void onTimer(K key) {
+    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    Lease<C> lease = f == null ? null : f.getNow(null);
+    if (lease == null || closed) {
+      return;
+    }
+    long now = clock.millis();
+    if (now < lease.nextAttemptAtMillis()) {
+      schedule(key, lease.nextAttemptAtMillis() - now); // fired early: timers use the monotonic clock
+    } else {
+      maybeRefresh(key, lease, now);
+    }
+  }
+
+  private void cancelTimer(K key) {
+    ScheduledFuture<?> t = timers.remove(key);
+    if (t != null) {
+      t.cancel(false);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("CredentialCache " + name + " is closed");
+    }
+  }
+
+  private final class Loader implements AsyncCacheLoader<K, Lease<C>> {
+    @Override
+    public CompletableFuture<? extends Lease<C>> asyncLoad(K key, Executor executor) {
+      return CompletableFuture.supplyAsync(() -> exchangeNow(key, null), exchangeExecutor);
+    }
+
+    @Override
+    public CompletableFuture<? extends Lease<C>> asyncReload(K key, Lease<C> old, Executor executor) {
+      return CompletableFuture.supplyAsync(() -> exchangeNow(key, old), exchangeExecutor);
+    }
+  }
+
+  private final class Bound implements Supplier<C> {
+    private final K key;
+    private volatile Lease<C> last;
+
+    Bound(K key) {
+      this.key = key;
+    }
+
+    @Override
+    public C get() {
+      Lease<C> l = last;
+      if (l != null && clock.millis() < l.refreshAtMillis() && !l.isRetired()) {
+        return l.value();
+      }
+      l = lease(key);
+      last = l;
+      return l.value();
+    }
+  }
+
+  /** Hard expiry from wall-clock fields, converted to Caffeine's relative nanoseconds. */
+  private static final class HardExpiry<K, C> implements Expiry<K, Lease<C>> {
+    private final Clock clock;
+
+    HardExpiry(Clock clock) {
+      this.clock = clock;
+    }
+
+    @Override
+    public long expireAfterCreate(K key, Lease<C> lease, long currentTime) {
+      return TimeUnit.MILLISECONDS.toNanos(Math.max(0, lease.hardExpiryMillis() - clock.millis()));
+    }
+
+    @Override
+    public long expireAfterUpdate(K key, Lease<C> lease, long currentTime, long currentDuration) {
+      return expireAfterCreate(key, lease, currentTime);
+    }
+
+    @Override
+    public long expireAfterRead(K key, Lease<C> lease, long currentTime, long currentDuration) {
+      return currentDuration;
+    }
+  }
+
+  private record Failure(WorkloadIdentityException error, int count, long retryAtMillis) {}
+
+  /**
+   * Performs the credential exchange for a key. Called on the cache's exchange threads, at most once
+   * at a time per key. Throw {@link CredentialExchangeException} with {@code retryable} set
+   * correctly; other exceptions are wrapped (I/O errors as retryable).
+   */
+  @FunctionalInterface
+  public interface Exchange<K, C> {
+    Expiring<C> exchange(K key) throws Exception;
+  }
+
+  /**
+   * Receives cache events. Called on cache threads; implementations must be quick and must not
+   * throw. Every method has an empty default.
+   */
+  public interface Listener<K> {
+    /** A credential was obtained (first load or refresh). */
+    default void onRefreshed(K key, Instant expiresAt) {}
+
+    /** An exchange failed; the next attempt is in {@code retryIn} (a valid credential, if any, is still served). */
+    default void onRefreshFailed(K key, WorkloadIdentityException error, Duration retryIn) {}
+  }
+
+  /** Configures a {@link CredentialCache}. */
+  public static final class Builder<K, C> {
+    private final Exchange<K, C> exchange;
+    private Clock clock = Clock.systemUTC();
+    private RefreshPolicy policy = RefreshPolicy.defaults();
+    private Listener<? super K> listener = new Listener<Object>() {};
+    private String name = "credentials";
+    private long maximumSize = 1_000;
+
+    private Builder(Exchange<K, C> exchange) {
+      this.exchange = Objects.requireNonNull(exchange, "exchange");
+    }
+
+    /** The wall clock for expiry decisions. Default {@link Clock#systemUTC()}. */
+    public Builder<K, C> clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** When to refresh and how to back off. Default {@link RefreshPolicy#defaults()}. */
+    public Builder<K, C> refreshPolicy(RefreshPolicy policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** Receives refreshed / refresh-failed events. */
+    public Builder<K, C> listener(Listener<? super K> listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** A short name used in thread names, log lines and messages, for example {@code aws}. */
+    public Builder<K, C> name(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** The most keys kept (least recently used beyond it are dropped). Default 1000. */
+    public Builder<K, C> maximumSize(long maximumSize) {
+      if (maximumSize < 1) {
+        throw new IllegalArgumentException("maximumSize must be positive: " + maximumSize);
+      }
+      this.maximumSize = maximumSize;
+      return this;
+    }
+
+    public CredentialCache<K, C> build() {
+      return new CredentialCache<>(this);
+    }
+  }
+}

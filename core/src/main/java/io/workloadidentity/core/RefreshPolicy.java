@@ -1,0 +1,192 @@
+package io.workloadidentity.core;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * When a {@link CredentialCache} refreshes a credential and how it backs off after a failure.
+ * Immutable; {@link #defaults()} suits every cloud.
+ *
+ * <p>For a credential obtained at {@code t0} that expires at {@code exp} ({@code ttl = exp - t0}):
+ *
+ * <ul>
+ *   <li><b>refresh point</b>: {@code t0 + fraction*ttl}, moved by a random jitter of up to
+ *       {@code ±min(jitterFraction*ttl, maxJitter)} so that many pods do not refresh in lockstep,
+ *       and never later than {@code exp - lead}, where {@code lead = clamp(leadFraction*ttl, 0, maxLead)}
+ *       scales with the lifetime (a 2-minute credential is refreshed about 100 s after it was
+ *       obtained, not on every call as google-auth does below 225 s);
+ *   <li><b>hard expiry</b>: {@code exp - min(expirySkew, ttl/20)}; after it the credential is never
+ *       handed out;
+ *   <li><b>backoff</b> after a failed refresh: a uniformly random delay in {@code [minBackoff,
+ *       ceiling]} ("full jitter"), where the ceiling doubles from {@code initialBackoff} per
+ *       consecutive failure up to {@code maxBackoff}. A non-retryable failure (for example access
+ *       denied) goes straight to the {@code maxBackoff} ceiling: a fixed trust policy is picked up,
+ *       but the cloud is not hammered.
+ * </ul>
+ */
+public final class RefreshPolicy {
+  private static final RefreshPolicy DEFAULTS = builder().build();
+
+  private final double fraction;
+  private final double jitterFraction;
+  private final Duration maxJitter;
+  private final double leadFraction;
+  private final Duration maxLead;
+  private final Duration expirySkew;
+  private final Duration initialBackoff;
+  private final Duration maxBackoff;
+  private final Duration minBackoff;
+
+  private RefreshPolicy(Builder b) {
+    this.fraction = b.fraction;
+    this.jitterFraction = b.jitterFraction;
+    this.maxJitter = b.maxJitter;
+    this.leadFraction = b.leadFraction;
+    this.maxLead = b.maxLead;
+    this.expirySkew = b.expirySkew;
+    this.initialBackoff = b.initialBackoff;
+    this.maxBackoff = b.maxBackoff;
+    this.minBackoff = b.minBackoff;
+  }
+
+  /** Refresh at 80% ±5% (at most ±60 s), lead 10% (at most 5 min), skew 10 s, backoff 1 s to 60 s. */
+  public static RefreshPolicy defaults() {
+    return DEFAULTS;
+  }
+
+  /** A builder starting from the defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder starting from this policy's values. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.fraction = fraction;
+    b.jitterFraction = jitterFraction;
+    b.maxJitter = maxJitter;
+    b.leadFraction = leadFraction;
+    b.maxLead = maxLead;
+    b.expirySkew = expirySkew;
+    b.initialBackoff = initialBackoff;
+    b.maxBackoff = maxBackoff;
+    b.minBackoff = minBackoff;
+    return b;
+  }
+
+  /**
+   * The wall-clock millisecond at which to refresh a credential obtained at {@code obtainedAt} that
+   * expires at {@code expiresAt}, with a uniformly random {@code jitter} in {@code [-1, 1]}.
+   */
+  public long refreshAtMillis(long obtainedAt, long expiresAt, double jitter) {
+    long ttl = Math.max(1, expiresAt - obtainedAt);
+    long j = (long) (Math.min(jitterFraction * ttl, maxJitter.toMillis()) * jitter);
+    long lead = (long) Math.min(leadFraction * ttl, maxLead.toMillis());
+    long point = obtainedAt + (long) (fraction * ttl) + j;
+    return Math.max(obtainedAt, Math.min(point, expiresAt - lead));
+  }
+
+  /** The wall-clock millisecond after which a credential expiring at {@code expiresAt} is not used. */
+  public long hardExpiryMillis(long obtainedAt, long expiresAt) {
+    long ttl = Math.max(1, expiresAt - obtainedAt);
+    return expiresAt - Math.min(expirySkew.toMillis(), ttl / 20);
+  }
+
+  /** The upper bound of the delay before retry number {@code failures} (1 = after the first failure). */
+  public Duration backoffCeiling(int failures, boolean retryable) {
+    if (!retryable) {
+      return maxBackoff;
+    }
+    int shift = Math.min(Math.max(failures - 1, 0), 30);
+    long ceiling = initialBackoff.toMillis() << shift;
+    return Duration.ofMillis(Math.min(ceiling <= 0 ? Long.MAX_VALUE : ceiling, maxBackoff.toMillis()));
+  }
+
+  /** A random delay before retry number {@code failures}: full jitter under {@link #backoffCeiling}. */
+  public Duration backoff(int failures, boolean retryable) {
+    long ceiling = backoffCeiling(failures, retryable).toMillis();
+    long floor = Math.min(minBackoff.toMillis(), ceiling);
+    return Duration.ofMillis(floor + (long) (ThreadLocalRandom.current().nextDouble() * (ceiling - floor)));
+  }
+
+  @Override
+  public String toString() {
+    return "RefreshPolicy{fraction=" + fraction + ", jitterFraction=" + jitterFraction + ", maxJitter=" + maxJitter
+        + ", leadFraction=" + leadFraction + ", maxLead=" + maxLead + ", expirySkew=" + expirySkew
+        + ", backoff=" + initialBackoff + ".." + maxBackoff + "}";
+  }
+
+  /** Builder for {@link RefreshPolicy}; every setter validates its argument. */
+  public static final class Builder {
+    private double fraction = 0.8;
+    private double jitterFraction = 0.05;
+    private Duration maxJitter = Duration.ofSeconds(60);
+    private double leadFraction = 0.1;
+    private Duration maxLead = Duration.ofMinutes(5);
+    private Duration expirySkew = Duration.ofSeconds(10);
+    private Duration initialBackoff = Duration.ofSeconds(1);
+    private Duration maxBackoff = Duration.ofSeconds(60);
+    private Duration minBackoff = Duration.ofMillis(100);
+
+    private Builder() {}
+
+    /** Fraction of the lifetime after which to refresh, in (0, 1). Default 0.8. */
+    public Builder refreshFraction(double fraction) {
+      if (!(fraction > 0 && fraction < 1)) {
+        throw new IllegalArgumentException("refreshFraction must be in (0, 1): " + fraction);
+      }
+      this.fraction = fraction;
+      return this;
+    }
+
+    /** Jitter as a fraction of the lifetime, in [0, 0.2], capped by {@code max}. Default 0.05, 60 s. */
+    public Builder jitter(double fractionOfLifetime, Duration max) {
+      if (!(fractionOfLifetime >= 0 && fractionOfLifetime <= 0.2)) {
+        throw new IllegalArgumentException("jitter fraction must be in [0, 0.2]: " + fractionOfLifetime);
+      }
+      this.jitterFraction = fractionOfLifetime;
+      this.maxJitter = nonNegative(max, "max jitter");
+      return this;
+    }
+
+    /** Minimum time before expiry to refresh, as a fraction of the lifetime capped by {@code max}. */
+    public Builder lead(double fractionOfLifetime, Duration max) {
+      if (!(fractionOfLifetime >= 0 && fractionOfLifetime < 1)) {
+        throw new IllegalArgumentException("lead fraction must be in [0, 1): " + fractionOfLifetime);
+      }
+      this.leadFraction = fractionOfLifetime;
+      this.maxLead = nonNegative(max, "max lead");
+      return this;
+    }
+
+    /** Safety margin before expiry after which a credential is no longer handed out. Default 10 s. */
+    public Builder expirySkew(Duration skew) {
+      this.expirySkew = nonNegative(skew, "expirySkew");
+      return this;
+    }
+
+    /** Backoff ceiling after the first failure and its cap. Default 1 s and 60 s. */
+    public Builder backoff(Duration initial, Duration max) {
+      this.initialBackoff = nonNegative(initial, "initial backoff");
+      this.maxBackoff = nonNegative(max, "max backoff");
+      if (max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("max backoff " + max + " is below initial backoff " + initial);
+      }
+      this.minBackoff = Duration.ofMillis(Math.min(minBackoff.toMillis(), initial.toMillis()));
+      return this;
+    }
+
+    public RefreshPolicy build() {
+      return new RefreshPolicy(this);
+    }
+
+    private static Duration nonNegative(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(what + " must not be negative: " + d);
+      }
+      return d;
+    }
+  }
+}

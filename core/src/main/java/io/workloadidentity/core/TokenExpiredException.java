@@ -1,0 +1,24 @@
+package io.workloadidentity.core;
+
+import java.time.Instant;
+
+/**
+ * The only token available has expired. The kubelet rotates projected tokens at 80% of their
+ * lifetime, so an expired token on disk means the kubelet stopped rotating it (or the node's clock is
+ * wrong). The message says when it expired and what to check.
+ */
+public class TokenExpiredException extends WorkloadIdentityException {
+  private static final long serialVersionUID = 1L;
+
+  private final Instant expiredAt;
+
+  public TokenExpiredException(String message, Instant expiredAt) {
+    super(message);
+    this.expiredAt = expiredAt;
+  }
+
+  /** When the token expired. */
+  public Instant expiredAt() {
+    return expiredAt;
+  }
+}

@@ -1,0 +1,32 @@
+package io.workloadidentity.core;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The projected token file is missing, unreadable, empty or too large. The message names the path,
+ * the variable that pointed to it (when known) and the likely fix: projected volume not mounted,
+ * webhook not applied, or file permissions ({@code fsGroup}).
+ */
+public class TokenFileException extends WorkloadIdentityException {
+  private static final long serialVersionUID = 1L;
+
+  private final transient Path path;
+  private final String variable;
+
+  public TokenFileException(String message, Path path, String variable, Throwable cause) {
+    super(message, cause);
+    this.path = path;
+    this.variable = variable;
+  }
+
+  /** The file that could not be read. */
+  public Path path() {
+    return path;
+  }
+
+  /** The environment variable or system property that named the file, if known. */
+  public Optional<String> variable() {
+    return Optional.ofNullable(variable);
+  }
+}

@@ -1,0 +1,59 @@
+package io.workloadidentity.core;
+
+import java.util.function.Consumer;
+
+/**
+ * Where a cloud exchange gets the projected token from.
+ *
+ * <p>{@link #token()} returns the current token and never an expired one. Implementations are
+ * thread-safe; {@code token()} is cheap when the cached token is fresh (no I/O) and reads the source
+ * only when the token is due for rotation, expired, or after {@link #refresh()}.
+ */
+public interface TokenSource {
+
+  /**
+   * The current, unexpired token.
+   *
+   * @throws TokenFileException if the token cannot be read
+   * @throws MalformedTokenException if what was read is not a usable token
+   * @throws TokenExpiredException if the only token available has expired
+   */
+  ProjectedToken token();
+
+  /**
+   * Reads the source again now, bypassing any cache, and returns the token read. Call it when a cloud
+   * rejected the token as expired or invalid: the kubelet may have rotated it a moment ago.
+   *
+   * @throws WorkloadIdentityException as {@link #token()}
+   */
+  ProjectedToken refresh();
+
+  /**
+   * Registers a listener called with the new token each time the source sees a different token.
+   * Listeners run on the thread that noticed the change (the shared watcher thread, or a caller of
+   * {@link #token()}); they must be quick and must not throw.
+   *
+   * @return a handle whose {@link Subscription#close()} removes the listener
+   */
+  Subscription onRotation(Consumer<ProjectedToken> listener);
+
+  /** A human-readable description of where tokens come from (a path, never token content). */
+  default String description() {
+    return getClass().getSimpleName();
+  }
+
+  /**
+   * A source that always returns the given token, for tests and for tokens obtained elsewhere. It
+   * still refuses to return the token once it has expired.
+   */
+  static TokenSource of(ProjectedToken token) {
+    return new io.workloadidentity.core.internal.FixedTokenSource(token, java.time.Clock.systemUTC());
+  }
+
+  /** A registration that can be cancelled. Closing twice is harmless. */
+  interface Subscription extends AutoCloseable {
+    /** Cancels the registration. */
+    @Override
+    void close();
+  }
+}

@@ -1,0 +1,143 @@
+package io.workloadidentity.core;
+
+import io.workloadidentity.core.internal.Report;
+import io.workloadidentity.core.spi.CredentialsProvider;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+
+/**
+ * Auto-detection: finds the cloud modules on the class path, asks each whether the environment
+ * configures it, builds credentials for the detected ones, and explains what it found.
+ *
+ * <pre>{@code
+ * try (WorkloadIdentity identity = WorkloadIdentity.detect()) {
+ *   System.out.println(identity.report());
+ *   AwsCredentialsProvider aws = identity.get(AwsCredentialsProvider.class);
+ * }
+ * }</pre>
+ *
+ * <p>Several clouds may be detected at once (a pod federating to AWS and Google Cloud is common). A
+ * half-configured cloud (for example a role ARN without a token file) is reported as {@link
+ * Detection.Status#MISCONFIGURED} with the fix, and logged as a warning; it is never skipped
+ * silently. Detection makes no network calls.
+ *
+ * <p>Thread-safe and immutable after construction; {@link #close()} closes every credentials object
+ * it built.
+ */
+public final class WorkloadIdentity implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(WorkloadIdentity.class.getName());
+
+  private final List<Detection> detections;
+  private final Map<String, AutoCloseable> credentials;
+  private final Clock clock;
+
+  private WorkloadIdentity(List<Detection> detections, Map<String, AutoCloseable> credentials, Clock clock) {
+    this.detections = List.copyOf(detections);
+    this.credentials = Collections.unmodifiableMap(credentials);
+    this.clock = clock;
+  }
+
+  /** Detects from the process environment and system properties. */
+  public static WorkloadIdentity detect() {
+    return detect(Environment.system());
+  }
+
+  /** Detects from the given environment, with the providers on this class's class path. */
+  public static WorkloadIdentity detect(Environment environment) {
+    List<CredentialsProvider> providers = new ArrayList<>();
+    ServiceLoader.load(CredentialsProvider.class, WorkloadIdentity.class.getClassLoader()).forEach(providers::add);
+    return detect(environment, providers, Clock.systemUTC());
+  }
+
+  /** Detects with an explicit list of providers (tests, or to restrict the clouds considered). */
+  public static WorkloadIdentity detect(Environment environment, List<? extends CredentialsProvider> providers, Clock clock) {
+    Objects.requireNonNull(environment, "environment");
+    List<CredentialsProvider> sorted = new ArrayList<>(providers);
+    sorted.sort(Comparator.comparing(CredentialsProvider::name));
+    List<Detection> detections = new ArrayList<>();
+    Map<String, AutoCloseable> built = new LinkedHashMap<>();
+    for (CredentialsProvider p : sorted) {
+      Detection d;
+      try {
+        d = p.detect(environment);
+      } catch (RuntimeException e) {
+        d = Detection.misconfigured(p.name(), List.of("Detection failed: " + e.getMessage()), java.util.Set.of(), null);
+      }
+      if (d.isDetected()) {
+        try {
+          built.put(p.name(), p.create(environment));
+        } catch (RuntimeException e) {
+          List<String> reasons = new ArrayList<>(d.reasons());
+          reasons.add("Building credentials failed: " + e.getMessage());
+          d = new Detection(d.cloud(), Detection.Status.MISCONFIGURED, reasons, d.expectedAudiences(), d.tokenFile());
+        }
+      }
+      if (d.status() == Detection.Status.MISCONFIGURED) {
+        LOG.log(Level.WARNING, p.name() + " is misconfigured: " + String.join(" ", d.reasons()));
+      }
+      detections.add(d);
+    }
+    return new WorkloadIdentity(detections, built, clock);
+  }
+
+  /** What each cloud module found, sorted by cloud name. */
+  public List<Detection> detections() {
+    return detections;
+  }
+
+  /** The detection result for one cloud ({@code aws}, {@code azure}, {@code gcp}), if its module is present. */
+  public Optional<Detection> detection(String cloud) {
+    return detections.stream().filter(d -> d.cloud().equals(cloud)).findFirst();
+  }
+
+  /**
+   * The SDK-native credentials object of the given type, for example {@code
+   * AwsCredentialsProvider.class}, {@code TokenCredential.class} or {@code GoogleCredentials.class}.
+   *
+   * @throws ConfigurationException if no detected cloud produced one; the message includes the report
+   */
+  public <T> T get(Class<T> type) {
+    return find(type).orElseThrow(() -> new ConfigurationException(
+        "No detected cloud provides a " + type.getName() + ".\n" + report()));
+  }
+
+  /** Like {@link #get} but empty instead of throwing. */
+  public <T> Optional<T> find(Class<T> type) {
+    return credentials.values().stream().filter(type::isInstance).map(type::cast).findFirst();
+  }
+
+  /**
+   * A human-readable explanation per cloud: status and reasons, the token's claims and time to
+   * expiry, and a warning when the token's audience is not one the cloud expects. Never contains
+   * the token itself.
+   */
+  public String report() {
+    return Report.render(detections, clock);
+  }
+
+  /** Closes every credentials object built by {@link #detect}. */
+  @Override
+  public void close() {
+    for (AutoCloseable c : credentials.values()) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, "Closing " + c.getClass().getSimpleName() + " failed", e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "WorkloadIdentity" + detections.stream().map(d -> d.cloud() + "=" + d.status()).toList();
+  }
+}

@@ -1,0 +1,21 @@
+package io.workloadidentity.core;
+
+/**
+ * Base type of every failure this library reports. Unchecked: a credential that cannot be obtained is
+ * a configuration or infrastructure problem the caller rarely handles locally.
+ *
+ * <p>Messages say what is wrong and what to do about it. They never contain a token, secret or
+ * session key; they may contain token <em>claims</em> (issuer, subject, audience), which are not secret
+ * and which are exactly what a user needs to fix a trust policy.
+ */
+public class WorkloadIdentityException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public WorkloadIdentityException(String message) {
+    super(message);
+  }
+
+  public WorkloadIdentityException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -1,0 +1,35 @@
+package io.workloadidentity.core.spi;
+
+import io.workloadidentity.core.Detection;
+import io.workloadidentity.core.Environment;
+
+/**
+ * Service-provider interface each cloud module implements and registers in
+ * {@code META-INF/services/io.workloadidentity.core.spi.CredentialsProvider}.
+ * {@link io.workloadidentity.core.WorkloadIdentity#detect()} finds the implementations on the class
+ * path with {@link java.util.ServiceLoader}, asks each to {@link #detect} and {@link #create}s the
+ * detected ones.
+ *
+ * <p>Implementations must have a public no-argument constructor, be stateless and thread-safe.
+ */
+public interface CredentialsProvider {
+
+  /** Short cloud name, lower case: {@code aws}, {@code azure}, {@code gcp}. */
+  String name();
+
+  /**
+   * Inspects the environment without network calls. Must never throw: a problem is reported as
+   * {@link Detection.Status#MISCONFIGURED} with reasons that name the variables and the fix.
+   */
+  Detection detect(Environment environment);
+
+  /**
+   * Builds the cloud's SDK-native credentials object (for example an AWS {@code
+   * AwsCredentialsProvider}) for a {@linkplain Detection#isDetected() detected} environment. The
+   * object must be {@link AutoCloseable}; {@link io.workloadidentity.core.WorkloadIdentity#close()}
+   * closes it. Performs no network call; the first exchange happens on first use.
+   *
+   * @throws io.workloadidentity.core.WorkloadIdentityException if the configuration is unusable
+   */
+  AutoCloseable create(Environment environment);
+}
