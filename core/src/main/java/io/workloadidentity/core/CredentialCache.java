@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -68,6 +69,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private final ConcurrentHashMap<K, ScheduledFuture<?>> timers = new ConcurrentHashMap<>();
   /** The last failure per key while there is no valid credential: fail fast during backoff. */
   private final ConcurrentHashMap<K, Failure> failures = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closed;
 
   private CredentialCache(Builder<K, C> b) {
@@ -162,6 +164,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       return;
     }
     closed = true;
+    cache.synchronous().invalidateAll();
     timers.values().forEach(t -> t.cancel(false));
     timers.clear();
     timer.shutdownNow();
@@ -172,7 +175,6 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    cache.synchronous().invalidateAll();
   }
 
   @Override
@@ -185,6 +187,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   Lease<C> lease(K key) {
     checkOpen();
     CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    if (f != null && f.isCompletedExceptionally()) {
+      cache.asMap().remove(key, f); // a failed load Caffeine has not removed yet
+      f = null;
+    }
     if (f == null) {
       failFastDuringBackoff(key);
       f = cache.get(key);
@@ -211,8 +217,28 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private void maybeRefresh(K key, Lease<C> lease, long now) {
     if (now >= lease.nextAttemptAtMillis() && !closed && lease.tryStartRefresh()) {
       cancelTimer(key);
-      cache.synchronous().refresh(key);
+      int started = lease.exchangesStarted();
+      inFlight.incrementAndGet();
+      try {
+        cache.synchronous().refresh(key).whenComplete((v, e) -> {
+          // Caffeine may hand back a reload that was already finishing instead of starting ours;
+          // then no exchange ran for this claim, so release it or this lease would never refresh.
+          if (lease.exchangesStarted() == started) {
+            lease.releaseRefresh();
+          }
+          inFlight.decrementAndGet();
+        });
+      } catch (RuntimeException e) {
+        lease.releaseRefresh();
+        inFlight.decrementAndGet();
+        throw e;
+      }
     }
+  }
+
+  /** Exchanges currently running (tests wait for background refreshes with it). */
+  int refreshesInFlight() {
+    return inFlight.get();
   }
 
   private void failFastDuringBackoff(K key) {
@@ -248,6 +274,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
   private Lease<C> exchangeNow(K key, Lease<C> previous) {
     long started = clock.millis();
+    if (previous != null) {
+      previous.exchangeStarted();
+    }
     try {
       Expiring<C> result = Objects.requireNonNull(exchange.exchange(key), "exchange returned null");
       long now = clock.millis();
@@ -288,8 +317,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     Duration delay;
     if (previous != null && now < previous.hardExpiryMillis()) {
       int n = previous.recordFailure();
-      delay = policy.backoff(n, retryable);
-      long next = Math.min(now + delay.toMillis(), previous.hardExpiryMillis());
+      // Never back off past half the remaining validity: the last attempts before the hard expiry
+      // come closer together instead of one lone attempt at the moment the credential dies.
+      long halfLeft = Math.max(100, (previous.hardExpiryMillis() - now) / 2);
+      delay = Duration.ofMillis(Math.min(policy.backoff(n, retryable).toMillis(), halfLeft));
+      long next = now + delay.toMillis();
       previous.finishFailedRefresh(next);
       schedule(key, next - now);
     } else {
@@ -351,7 +383,16 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
     @Override
     public CompletableFuture<? extends Lease<C>> asyncReload(K key, Lease<C> old, Executor executor) {
-      return CompletableFuture.supplyAsync(() -> exchangeNow(key, old), exchangeExecutor);
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          return exchangeNow(key, old);
+        } catch (WorkloadIdentityException e) {
+          // Already logged, reported and scheduled for retry by exchangeNow. Completing with the
+          // old lease keeps it in service (a failed reload would too) without Caffeine logging
+          // every failure again as an unexpected exception.
+          return old;
+        }
+      }, exchangeExecutor);
     }
   }
 
