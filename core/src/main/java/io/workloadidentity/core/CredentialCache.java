@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.workloadidentity.core.internal.Lease;
 import io.workloadidentity.core.internal.Threads;
+import io.workloadidentity.core.internal.WallClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -52,7 +53,8 @@ import java.util.function.Supplier;
  * <p>The cache owns two small daemon thread pools (exchanges and timers); {@link #close()} stops
  * them. It is thread-safe.
  *
- * @param <K> the key: everything that distinguishes one credential from another (role, scopes, ...)
+ * @param <K> the key: everything that distinguishes one credential from another (role, scopes, ...);
+ *     its {@code toString()} appears in log lines, so it must not contain secrets
  * @param <C> the credential type
  */
 public final class CredentialCache<K, C> implements AutoCloseable {
@@ -60,6 +62,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
   private final Exchange<K, C> exchange;
   private final Clock clock;
+  private final WallClock wallClock;
   private final RefreshPolicy policy;
   private final Listener<? super K> listener;
   private final String name;
@@ -67,6 +70,13 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final AsyncLoadingCache<K, Lease<C>> cache;
   private final ConcurrentHashMap<K, ScheduledFuture<?>> timers = new ConcurrentHashMap<>();
+  /**
+   * One read handle per key, so a read of a fresh credential is a map lookup plus a volatile read
+   * rather than a trip through Caffeine's read path (which reads {@code System.nanoTime} and
+   * records the access). The handles hold no state Caffeine does not also hold; they are dropped
+   * with the entry.
+   */
+  private final ConcurrentHashMap<K, Bound> handles = new ConcurrentHashMap<>();
   /** The last failure per key while there is no valid credential: fail fast during backoff. */
   private final ConcurrentHashMap<K, Failure> failures = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -80,6 +90,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     this.name = b.name;
     this.exchangeExecutor = Threads.cachedPool("workload-identity-" + name + "-exchange");
     this.timer = Threads.scheduler("workload-identity-" + name + "-timer");
+    this.wallClock = new WallClock(clock, timer);
     this.cache = Caffeine.newBuilder()
         .executor(exchangeExecutor)
         .maximumSize(b.maximumSize)
@@ -87,6 +98,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         .removalListener((K key, Lease<C> lease, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
           if (key != null && cause.wasEvicted()) {
             cancelTimer(key);
+            handles.remove(key);
           }
         })
         .buildAsync(new Loader());
@@ -105,7 +117,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    * @throws IllegalStateException after {@link #close()}
    */
   public C get(K key) {
-    return lease(key).value();
+    Bound b = handles.get(key);
+    if (b == null) {
+      checkOpen();
+      b = handles.computeIfAbsent(key, Bound::new);
+    }
+    return b.get();
   }
 
   /**
@@ -117,7 +134,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     CompletableFuture<Lease<C>> f = cache.get(key);
     Lease<C> lease = f.getNow(null);
     if (lease != null) {
-      long now = clock.millis();
+      long now = wallClock.millis();
       if (now < lease.hardExpiryMillis()) {
         maybeRefresh(key, lease, now);
         return CompletableFuture.completedFuture(lease.value());
@@ -133,7 +150,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    */
   public Supplier<C> bind(K key) {
     Objects.requireNonNull(key, "key");
-    return new Bound(key);
+    checkOpen();
+    return handles.computeIfAbsent(key, Bound::new);
   }
 
   /**
@@ -154,6 +172,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
     cancelTimer(key);
     failures.remove(key);
+    handles.remove(key);
     cache.synchronous().invalidate(key);
   }
 
@@ -165,6 +184,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
     closed = true;
     cache.synchronous().invalidateAll();
+    handles.clear();
     timers.values().forEach(t -> t.cancel(false));
     timers.clear();
     timer.shutdownNow();
@@ -196,7 +216,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       f = cache.get(key);
     }
     Lease<C> lease = join(f);
-    long now = clock.millis();
+    long now = wallClock.millis();
     if (now >= lease.hardExpiryMillis()) {
       // Timers and Caffeine run on the monotonic clock; wall time says this one is dead (for
       // example the host was suspended). Remove exactly this entry, then load once, single flight.
@@ -407,7 +427,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     @Override
     public C get() {
       Lease<C> l = last;
-      if (l != null && clock.millis() < l.refreshAtMillis() && !l.isRetired()) {
+      if (l != null && wallClock.millis() < l.refreshAtMillis() && !l.isRetired()) {
         return l.value();
       }
       l = lease(key);
