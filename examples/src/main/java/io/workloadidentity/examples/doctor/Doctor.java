@@ -99,11 +99,12 @@ public final class Doctor {
     } catch (RuntimeException e) {
       d = Detection.misconfigured(provider.name(), List.of("Detection failed: " + e.getMessage()), java.util.Set.of(), null);
     }
-    CloudReport r = new CloudReport(d);
+    Detection detection = d;
+    CloudReport r = new CloudReport(detection);
     if (d.status() == Detection.Status.MISCONFIGURED) {
       r.problem("configuration", String.join(" ", d.reasons()));
     }
-    d.tokenFile().ifPresent(file -> checkToken(r, file, d));
+    d.tokenFile().ifPresent(file -> checkToken(r, file, detection));
     if (exchange && d.isDetected() && !r.hasProblem()) {
       try (AutoCloseable credentials = provider.create(environment)) {
         r.ok("exchange", provider.probe(credentials));
