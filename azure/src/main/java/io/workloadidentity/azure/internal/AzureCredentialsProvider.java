@@ -1,5 +1,7 @@
 package io.workloadidentity.azure.internal;
 
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenRequestContext;
 import io.workloadidentity.azure.AzureWorkloadIdentityCredential;
 import io.workloadidentity.core.Detection;
 import io.workloadidentity.core.Environment;
@@ -22,6 +24,7 @@ import java.util.List;
  */
 public final class AzureCredentialsProvider implements CredentialsProvider {
   private static final String CLOUD = "azure";
+  static final String PROBE_SCOPE = "https://management.azure.com/.default";
 
   /** Required by {@link java.util.ServiceLoader}. */
   public AzureCredentialsProvider() {}
@@ -83,6 +86,17 @@ public final class AzureCredentialsProvider implements CredentialsProvider {
   @Override
   public AutoCloseable create(Environment env) {
     return AzureWorkloadIdentityCredential.builder().environment(env).build();
+  }
+
+  /**
+   * Gets an access token for Azure Resource Manager ({@value #PROBE_SCOPE}), a resource every
+   * tenant has, and describes it without the token.
+   */
+  @Override
+  public String probe(AutoCloseable credentials) {
+    AccessToken token = ((AzureWorkloadIdentityCredential) credentials)
+        .getTokenSync(new TokenRequestContext().addScopes(PROBE_SCOPE));
+    return "Entra ID access token for " + PROBE_SCOPE + " (" + credentials + "), expires at " + token.getExpiresAt();
   }
 
   /** One bounded read to check the file and the audience; the credential itself watches the file. */
