@@ -142,6 +142,7 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
     private Clock clock = Clock.systemUTC();
     private RefreshPolicy refreshPolicy = RefreshPolicy.defaults();
     private boolean instanceDiscovery = true;
+    private CredentialCache.Listener<? super ScopeKey> listener;
 
     private Builder() {}
 
@@ -235,6 +236,12 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
       return this;
     }
 
+    /** Cache events, for this package's tests: they wait for background refreshes with it instead of sleeping. */
+    Builder listener(CredentialCache.Listener<? super ScopeKey> listener) {
+      this.listener = listener;
+      return this;
+    }
+
     /**
      * Builds the credential. No network call; the token file is first read by the first token request.
      *
@@ -263,9 +270,12 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
       HttpPipeline http = EntraHttp.pipeline(pipeline != null ? EntraHttp.asClient(pipeline) : httpClient);
       EntraExchange exchange = new EntraExchange(client, tenant, Settings.authorityHost(authority), instanceDiscovery,
           http, tokens, clock);
-      CredentialCache<ScopeKey, AccessToken> cache = CredentialCache.builder(exchange)
-          .name("azure").clock(clock).refreshPolicy(refreshPolicy).build();
-      return new AzureWorkloadIdentityCredential(exchange, cache, owned);
+      CredentialCache.Builder<ScopeKey, AccessToken> cache = CredentialCache.builder(exchange)
+          .name("azure").clock(clock).refreshPolicy(refreshPolicy).rotationsOf(tokens);
+      if (listener != null) {
+        cache.listener(listener);
+      }
+      return new AzureWorkloadIdentityCredential(exchange, cache.build(), owned);
     }
   }
 }
