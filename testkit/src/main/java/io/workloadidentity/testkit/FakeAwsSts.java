@@ -110,11 +110,11 @@ public final class FakeAwsSts extends FakeServer {
    * given client IDs (audiences), {@code sts.amazonaws.com} if none.
    */
   public FakeAwsSts trustIssuer(String issuer, String... clientIds) {
-    return trustIssuer(DEFAULT_ACCOUNT, issuer, clientIds);
+    return trustIssuerInAccount(DEFAULT_ACCOUNT, issuer, clientIds);
   }
 
   /** Registers an IAM OIDC identity provider for {@code issuer} in {@code account}. */
-  public FakeAwsSts trustIssuer(String account, String issuer, String... clientIds) {
+  public FakeAwsSts trustIssuerInAccount(String account, String issuer, String... clientIds) {
     Set<String> ids = clientIds.length == 0 ? Set.of(STS_AUDIENCE) : Set.of(clientIds);
     providers.computeIfAbsent(account, a -> new ConcurrentHashMap<>()).put(issuer, ids);
     return this;
