@@ -56,8 +56,8 @@ public final class StsErrors {
     int status = e.statusCode();
     String claims = "iss=" + token.issuer() + ", sub=" + token.subject() + ", aud=" + token.audiences();
     String what = "STS AssumeRoleWithWebIdentity for role " + roleArn + " at " + endpoint + " failed with "
-        + (code == null ? "HTTP " + status : code + " (HTTP " + status + ")") + ": " + message + " Token: " + claims
-        + ".";
+        + (code == null ? "HTTP " + status : code + " (HTTP " + status + ")") + ": " + sentence(message) + " Token: "
+        + claims + ".";
     boolean retryable;
     String advice;
     if (code != null && THROTTLING.contains(code) || status == 429) {
@@ -110,12 +110,18 @@ public final class StsErrors {
         e.requestId(), advice, e);
   }
 
+  private static String sentence(String s) {
+    String t = s.strip();
+    return t.endsWith(".") ? t : t + ".";
+  }
+
   /** The typed exception for a failure without an STS response (connection, timeout, unreadable body). */
   public static AwsExchangeException toException(SdkClientException e, String roleArn, String endpoint) {
     String advice = "No usable answer from STS at " + endpoint + "; retrying with backoff. If it persists, check"
         + " that the pod can reach this endpoint (VPC endpoint, proxy, network policy) and that AWS_REGION is right.";
     return new AwsExchangeException("STS AssumeRoleWithWebIdentity for role " + roleArn + " failed: "
-        + e.getClass().getSimpleName() + ": " + e.getMessage() + " " + advice, null, -1, true, roleArn, null, advice, e);
+        + e.getClass().getSimpleName() + ": " + sentence(String.valueOf(e.getMessage())) + " " + advice, null, -1, true,
+        roleArn, null, advice, e);
   }
 
   private static String invalidTokenAdvice(String message, String roleArn, ProjectedToken token) {
