@@ -325,6 +325,21 @@ class AwsWebIdentityCredentialsProviderTest {
   }
 
   @Test
+  void theDoctorsProbeDescribesAnExchangeWithoutSecrets() {
+    var spi = new io.workloadidentity.aws.internal.AwsProvider();
+    try (var p = bed.provider().build()) {
+      String d = spi.probe(p);
+      FakeAwsCredentials issued = bed.sts.issued().get(0);
+      assertThat(d).contains(Testbed.ROLE, issued.accessKeyId(), "account 111122223333", issued.expiration().toString())
+          .doesNotContain(issued.secretAccessKey(), issued.sessionToken(), bed.volume.current().value());
+    }
+    bed.sts.deleteRole(Testbed.ROLE);
+    try (var p = bed.provider().roleSessionName("probe-denied").build()) {
+      assertThatThrownBy(() -> spi.probe(p)).isInstanceOf(AwsExchangeException.class).hasMessageContaining("AccessDenied");
+    }
+  }
+
+  @Test
   void tokenFileWithOnlyWhitespaceIsTyped() throws Exception {
     Path file = Files.writeString(dir.resolve("blank-token"), "  \n");
     try (var p = bed.provider().tokenFile(file).build()) {

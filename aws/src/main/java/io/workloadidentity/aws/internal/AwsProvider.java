@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
 /**
  * Auto-detection of AWS web identity (IRSA) and EKS Pod Identity. IRSA wins when both are
@@ -56,6 +58,23 @@ public final class AwsProvider implements CredentialsProvider {
       return EksPodIdentityCredentialsProvider.builder().environment(env).build();
     }
     throw new ConfigurationException("AWS web identity is not configured: " + detect(env).reasons());
+  }
+
+  /**
+   * Resolves credentials once and describes them without secrets: the provider's session, account,
+   * access key ID (not secret; it identifies the session in CloudTrail) and expiry.
+   */
+  @Override
+  public String probe(AutoCloseable credentials) {
+    if (!(credentials instanceof AwsCredentialsProvider provider)) {
+      throw new UnsupportedOperationException("Not an AWS credentials provider: " + credentials.getClass().getName());
+    }
+    AwsCredentials c = provider.resolveCredentials();
+    StringBuilder sb = new StringBuilder("AWS session credentials from ").append(provider)
+        .append(": access key ").append(c.accessKeyId());
+    c.accountId().ifPresent(a -> sb.append(", account ").append(a));
+    c.expirationTime().ifPresent(t -> sb.append(", expire at ").append(t));
+    return sb.toString();
   }
 
   private static Detection detectIrsa(Environment env) {

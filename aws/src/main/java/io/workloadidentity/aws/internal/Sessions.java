@@ -39,7 +39,8 @@ public final class Sessions {
           endpoint = "the STS endpoint of the caller's StsClient";
         }
         StsExchange exchange = new StsExchange(key, tokens, sts, key.clock(), endpoint);
-        return SharedSession.create(key, "aws", key.clock(), key.refreshPolicy(), key.listener(), exchange::exchange, owned);
+        return SharedSession.create(key, "aws", key.clock(), key.refreshPolicy(), key.listener(), tokens,
+            exchange::exchange, owned);
       } catch (RuntimeException e) {
         closeAll(owned);
         throw e;
@@ -55,7 +56,7 @@ public final class Sessions {
         TokenSource tokens = tokenSource(key.tokenOrigin(), tokenVariable, key.clock(), owned);
         PodIdentityExchange exchange = new PodIdentityExchange(key.endpoint(), tokens);
         return SharedSession.create(key, "aws-pod-identity", key.clock(), key.refreshPolicy(), key.listener(),
-            exchange::exchange, owned);
+            tokens, exchange::exchange, owned);
       } catch (RuntimeException e) {
         closeAll(owned);
         throw e;

@@ -3,6 +3,7 @@ package io.workloadidentity.aws.internal;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.RefreshPolicy;
+import io.workloadidentity.core.TokenSource;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.List;
@@ -43,17 +44,19 @@ public final class SharedSession {
   }
 
   /**
-   * Builds a session's cache for {@code key}; {@code resources} (token source, HTTP client) are
+   * Builds a session's cache for {@code key}, reporting the rotations of {@code tokens} to the
+   * listener; {@code resources} (token source, HTTP client) are
    * closed, in order, after the cache when the last provider releases the session.
    */
   public static SharedSession create(Object key, String name, Clock clock, RefreshPolicy policy,
-      CredentialCache.Listener<Object> listener, Supplier<Expiring<AwsSessionCredentials>> exchange,
+      CredentialCache.Listener<Object> listener, TokenSource tokens, Supplier<Expiring<AwsSessionCredentials>> exchange,
       List<AutoCloseable> resources) {
     CredentialCache<Object, AwsSessionCredentials> cache = CredentialCache.<Object, AwsSessionCredentials>builder(k -> exchange.get())
         .name(name)
         .clock(clock)
         .refreshPolicy(policy)
         .listener(listener)
+        .rotationsOf(tokens)
         .maximumSize(1)
         .build();
     return new SharedSession(key, cache, List.copyOf(resources));
