@@ -21,6 +21,7 @@ public final class AwsSettings {
 
   /** One setting: an environment variable and, where the SDK has one, a system property. */
   public record Setting(String variable, String property) {
+    /** The value in {@code env}: the system property if set, else the variable; trimmed, blank = empty. */
     public Optional<String> in(Environment env) {
       return env.get(variable, property);
     }
@@ -31,6 +32,7 @@ public final class AwsSettings {
     }
   }
 
+  // The SDK's names (SdkSystemSetting), so a pod configured for the SDK works unchanged.
   public static final Setting ROLE_ARN = new Setting("AWS_ROLE_ARN", "aws.roleArn");
   public static final Setting TOKEN_FILE = new Setting("AWS_WEB_IDENTITY_TOKEN_FILE", "aws.webIdentityTokenFile");
   public static final Setting SESSION_NAME = new Setting("AWS_ROLE_SESSION_NAME", "aws.roleSessionName");
@@ -42,12 +44,8 @@ public final class AwsSettings {
   public static final Setting ENDPOINT_URL = new Setting("AWS_ENDPOINT_URL", "aws.endpointUrl");
   public static final Setting CONTAINER_FULL_URI =
       new Setting("AWS_CONTAINER_CREDENTIALS_FULL_URI", "aws.containerCredentialsFullUri");
-  public static final Setting CONTAINER_RELATIVE_URI =
-      new Setting("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "aws.containerCredentialsPath");
   public static final Setting CONTAINER_TOKEN_FILE =
       new Setting("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "aws.containerAuthorizationTokenFile");
-  public static final Setting CONTAINER_TOKEN =
-      new Setting("AWS_CONTAINER_AUTHORIZATION_TOKEN", "aws.containerAuthorizationToken");
 
   /** The audience of IRSA tokens (the IAM OIDC provider's client ID on EKS). */
   public static final String IRSA_AUDIENCE = "sts.amazonaws.com";
