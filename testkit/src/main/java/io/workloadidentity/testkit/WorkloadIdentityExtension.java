@@ -65,6 +65,7 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
       r.onClose(() -> Files.deleteIfExists(dir));
       return r.cluster().projectedVolume(dir, r.settings.spec);
     });
+    m.put(FakeEntraId.class, r -> FakeEntraId.builder().clock(r.clock()).build());
     return m;
   }
 

@@ -143,8 +143,10 @@ public abstract class FakeServer implements AutoCloseable {
         response = handle(request);
       } else {
         response = switch (fault.kind()) {
+          // SSLSocket does not support half-close (shutdownInput/Output throw), which would leave an
+          // HTTPS connection open until the client times out: close the socket outright there.
           case CONNECTION_RESET -> new MockResponse.Builder()
-              .onResponseStart(new SocketEffect.CloseSocket(true, true, true))
+              .onResponseStart(new SocketEffect.CloseSocket(true, !https, !https))
               .build();
           case MALFORMED_BODY -> renderMalformed(request);
           default -> renderFault(fault, request);
