@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.workloadidentity.core.internal.Lease;
 import io.workloadidentity.core.internal.Threads;
+import io.workloadidentity.core.internal.WallClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -23,6 +24,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -51,7 +53,8 @@ import java.util.function.Supplier;
  * <p>The cache owns two small daemon thread pools (exchanges and timers); {@link #close()} stops
  * them. It is thread-safe.
  *
- * @param <K> the key: everything that distinguishes one credential from another (role, scopes, ...)
+ * @param <K> the key: everything that distinguishes one credential from another (role, scopes, ...);
+ *     its {@code toString()} appears in log lines, so it must not contain secrets
  * @param <C> the credential type
  */
 public final class CredentialCache<K, C> implements AutoCloseable {
@@ -59,6 +62,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
   private final Exchange<K, C> exchange;
   private final Clock clock;
+  private final WallClock wallClock;
   private final RefreshPolicy policy;
   private final Listener<? super K> listener;
   private final String name;
@@ -66,8 +70,16 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final AsyncLoadingCache<K, Lease<C>> cache;
   private final ConcurrentHashMap<K, ScheduledFuture<?>> timers = new ConcurrentHashMap<>();
+  /**
+   * One read handle per key, so a read of a fresh credential is a map lookup plus a volatile read
+   * rather than a trip through Caffeine's read path (which reads {@code System.nanoTime} and
+   * records the access). The handles hold no state Caffeine does not also hold; they are dropped
+   * with the entry.
+   */
+  private final ConcurrentHashMap<K, Bound> handles = new ConcurrentHashMap<>();
   /** The last failure per key while there is no valid credential: fail fast during backoff. */
   private final ConcurrentHashMap<K, Failure> failures = new ConcurrentHashMap<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean closed;
 
   private CredentialCache(Builder<K, C> b) {
@@ -78,6 +90,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     this.name = b.name;
     this.exchangeExecutor = Threads.cachedPool("workload-identity-" + name + "-exchange");
     this.timer = Threads.scheduler("workload-identity-" + name + "-timer");
+    this.wallClock = new WallClock(clock, timer);
     this.cache = Caffeine.newBuilder()
         .executor(exchangeExecutor)
         .maximumSize(b.maximumSize)
@@ -85,6 +98,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         .removalListener((K key, Lease<C> lease, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
           if (key != null && cause.wasEvicted()) {
             cancelTimer(key);
+            handles.remove(key);
           }
         })
         .buildAsync(new Loader());
@@ -103,7 +117,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    * @throws IllegalStateException after {@link #close()}
    */
   public C get(K key) {
-    return lease(key).value();
+    Bound b = handles.get(key);
+    if (b == null) {
+      checkOpen();
+      b = handles.computeIfAbsent(key, Bound::new);
+    }
+    return b.get();
   }
 
   /**
@@ -115,7 +134,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     CompletableFuture<Lease<C>> f = cache.get(key);
     Lease<C> lease = f.getNow(null);
     if (lease != null) {
-      long now = clock.millis();
+      long now = wallClock.millis();
       if (now < lease.hardExpiryMillis()) {
         maybeRefresh(key, lease, now);
         return CompletableFuture.completedFuture(lease.value());
@@ -131,7 +150,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    */
   public Supplier<C> bind(K key) {
     Objects.requireNonNull(key, "key");
-    return new Bound(key);
+    checkOpen();
+    return handles.computeIfAbsent(key, Bound::new);
   }
 
   /**
@@ -152,6 +172,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
     cancelTimer(key);
     failures.remove(key);
+    handles.remove(key);
     cache.synchronous().invalidate(key);
   }
 
@@ -162,6 +183,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       return;
     }
     closed = true;
+    cache.synchronous().invalidateAll();
+    handles.clear();
     timers.values().forEach(t -> t.cancel(false));
     timers.clear();
     timer.shutdownNow();
@@ -172,7 +195,6 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    cache.synchronous().invalidateAll();
   }
 
   @Override
@@ -185,12 +207,16 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   Lease<C> lease(K key) {
     checkOpen();
     CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    if (f != null && f.isCompletedExceptionally()) {
+      cache.asMap().remove(key, f); // a failed load Caffeine has not removed yet
+      f = null;
+    }
     if (f == null) {
       failFastDuringBackoff(key);
       f = cache.get(key);
     }
     Lease<C> lease = join(f);
-    long now = clock.millis();
+    long now = wallClock.millis();
     if (now >= lease.hardExpiryMillis()) {
       // Timers and Caffeine run on the monotonic clock; wall time says this one is dead (for
       // example the host was suspended). Remove exactly this entry, then load once, single flight.
@@ -211,8 +237,28 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private void maybeRefresh(K key, Lease<C> lease, long now) {
     if (now >= lease.nextAttemptAtMillis() && !closed && lease.tryStartRefresh()) {
       cancelTimer(key);
-      cache.synchronous().refresh(key);
+      int started = lease.exchangesStarted();
+      inFlight.incrementAndGet();
+      try {
+        cache.synchronous().refresh(key).whenComplete((v, e) -> {
+          // Caffeine may hand back a reload that was already finishing instead of starting ours;
+          // then no exchange ran for this claim, so release it or this lease would never refresh.
+          if (lease.exchangesStarted() == started) {
+            lease.releaseRefresh();
+          }
+          inFlight.decrementAndGet();
+        });
+      } catch (RuntimeException e) {
+        lease.releaseRefresh();
+        inFlight.decrementAndGet();
+        throw e;
+      }
     }
+  }
+
+  /** Exchanges currently running (tests wait for background refreshes with it). */
+  int refreshesInFlight() {
+    return inFlight.get();
   }
 
   private void failFastDuringBackoff(K key) {
@@ -248,6 +294,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
   private Lease<C> exchangeNow(K key, Lease<C> previous) {
     long started = clock.millis();
+    if (previous != null) {
+      previous.exchangeStarted();
+    }
     try {
       Expiring<C> result = Objects.requireNonNull(exchange.exchange(key), "exchange returned null");
       long now = clock.millis();
@@ -288,8 +337,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     Duration delay;
     if (previous != null && now < previous.hardExpiryMillis()) {
       int n = previous.recordFailure();
-      delay = policy.backoff(n, retryable);
-      long next = Math.min(now + delay.toMillis(), previous.hardExpiryMillis());
+      // Never back off past half the remaining validity: the last attempts before the hard expiry
+      // come closer together instead of one lone attempt at the moment the credential dies.
+      long halfLeft = Math.max(100, (previous.hardExpiryMillis() - now) / 2);
+      delay = Duration.ofMillis(Math.min(policy.backoff(n, retryable).toMillis(), halfLeft));
+      long next = now + delay.toMillis();
       previous.finishFailedRefresh(next);
       schedule(key, next - now);
     } else {
@@ -351,7 +403,16 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
     @Override
     public CompletableFuture<? extends Lease<C>> asyncReload(K key, Lease<C> old, Executor executor) {
-      return CompletableFuture.supplyAsync(() -> exchangeNow(key, old), exchangeExecutor);
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          return exchangeNow(key, old);
+        } catch (WorkloadIdentityException e) {
+          // Already logged, reported and scheduled for retry by exchangeNow. Completing with the
+          // old lease keeps it in service (a failed reload would too) without Caffeine logging
+          // every failure again as an unexpected exception.
+          return old;
+        }
+      }, exchangeExecutor);
     }
   }
 
@@ -366,7 +427,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     @Override
     public C get() {
       Lease<C> l = last;
-      if (l != null && clock.millis() < l.refreshAtMillis() && !l.isRetired()) {
+      if (l != null && wallClock.millis() < l.refreshAtMillis() && !l.isRetired()) {
         return l.value();
       }
       l = lease(key);

@@ -15,6 +15,7 @@ public final class Lease<C> {
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile long nextAttemptAtMillis;
   private volatile boolean retired;
+  private final java.util.concurrent.atomic.AtomicInteger exchangesStarted = new java.util.concurrent.atomic.AtomicInteger();
   private int failures; // guarded by 'refreshing'
 
   public Lease(C value, long expiresAtMillis, long refreshAtMillis, long hardExpiryMillis) {
@@ -49,6 +50,21 @@ public final class Lease<C> {
   /** Claims the right to start a refresh; false if one is already running for this lease. */
   public boolean tryStartRefresh() {
     return !retired && refreshing.compareAndSet(false, true);
+  }
+
+  /** Records that an exchange started to replace this lease. */
+  public void exchangeStarted() {
+    exchangesStarted.incrementAndGet();
+  }
+
+  /** How many exchanges started to replace this lease. */
+  public int exchangesStarted() {
+    return exchangesStarted.get();
+  }
+
+  /** Gives up a refresh claim for which no exchange ran. */
+  public void releaseRefresh() {
+    refreshing.set(false);
   }
 
   /** Counts a failed refresh; returns the number of consecutive failures. */

@@ -1,0 +1,324 @@
+package io.workloadidentity.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(SecretLeakGuard.class)
+class CredentialCacheTest {
+  private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+  private static final Duration TTL = Duration.ofHours(1);
+
+  private final MutableClock clock = new MutableClock(T0);
+  /** The controllable exchange: counts calls, fails while {@code failure} is set. */
+  private final AtomicInteger exchanges = new AtomicInteger();
+  private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+  private final List<Duration> backoffs = new CopyOnWriteArrayList<>();
+  private final List<WorkloadIdentityException> reported = new CopyOnWriteArrayList<>();
+  private final List<CredentialCache<?, ?>> caches = new ArrayList<>();
+
+  private CredentialCache<String, String> cache(RefreshPolicy policy) {
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(key -> {
+          int n = exchanges.incrementAndGet();
+          RuntimeException f = failure.get();
+          if (f != null) {
+            throw f;
+          }
+          return Expiring.of(key + "-" + n, clock.instant().plus(TTL));
+        })
+        .name("test")
+        .clock(clock)
+        .refreshPolicy(policy)
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onRefreshFailed(String key, WorkloadIdentityException error, Duration retryIn) {
+            backoffs.add(retryIn);
+            reported.add(error);
+          }
+        })
+        .build();
+    caches.add(cache);
+    return cache;
+  }
+
+  @AfterEach
+  void closeCaches() {
+    caches.forEach(CredentialCache::close);
+  }
+
+  private static CredentialExchangeException unavailable() {
+    return new CredentialExchangeException("STS returned 503 ServiceUnavailable", "test", "ServiceUnavailable", 503, true, null);
+  }
+
+  @Test
+  void concurrentFirstCallersShareOneExchange() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger calls = new AtomicInteger();
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(key -> {
+      calls.incrementAndGet();
+      release.await();
+      return Expiring.of("v", clock.instant().plus(TTL));
+    }).clock(clock).build();
+    caches.add(cache);
+    ExecutorService pool = Executors.newFixedThreadPool(16);
+    try {
+      List<Future<String>> results = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        results.add(pool.submit(() -> cache.get("k")));
+        results.add(pool.submit(() -> cache.getAsync("k").get(5, TimeUnit.SECONDS)));
+      }
+      release.countDown();
+      for (Future<String> r : results) {
+        assertThat(r.get(5, TimeUnit.SECONDS)).isEqualTo("v");
+      }
+      assertThat(calls).hasValue(1);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void thirtyTwoThreadsOverFiftyRefreshCyclesCauseOneExchangePerCycleAndNoErrors() throws Exception {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    Supplier<String> bound = cache.bind("role");
+    assertThat(cache.get("role")).isEqualTo("role-1");
+    int threads = 32;
+    int cycles = 50;
+    AtomicInteger errors = new AtomicInteger();
+    CyclicBarrier barrier = new CyclicBarrier(threads + 1);
+    AtomicReference<String> expected = new AtomicReference<>();
+    AtomicBoolean done = new AtomicBoolean();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      for (int t = 0; t < threads; t++) {
+        boolean useBound = t % 2 == 0;
+        pool.submit(() -> {
+          while (true) {
+            barrier.await(10, TimeUnit.SECONDS);
+            if (done.get()) {
+              return null;
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            String want = expected.get();
+            while (System.nanoTime() < deadline) {
+              try {
+                String v = useBound ? bound.get() : cache.get("role");
+                if (v.equals(want)) {
+                  break;
+                }
+              } catch (RuntimeException e) {
+                errors.incrementAndGet();
+              }
+              Thread.onSpinWait();
+            }
+            barrier.await(10, TimeUnit.SECONDS);
+          }
+        });
+      }
+      Instant obtained = T0;
+      for (int cycle = 1; cycle <= cycles; cycle++) {
+        // Past any jittered refresh point (80% +- 5%), before the hard expiry (exp - 10 s).
+        clock.set(obtained.plus(Duration.ofMinutes(54)));
+        expected.set("role-" + (cycle + 1));
+        barrier.await(10, TimeUnit.SECONDS); // go
+        barrier.await(10, TimeUnit.SECONDS); // every thread saw the new credential (or timed out)
+        assertThat(exchanges).as("exchanges after cycle %d", cycle).hasValue(cycle + 1);
+        obtained = clock.instant();
+      }
+      done.set(true);
+      barrier.await(10, TimeUnit.SECONDS);
+      assertThat(errors).hasValue(0);
+      assertThat(cache.get("role")).isEqualTo("role-" + (cycles + 1));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void anOutageShorterThanTheRemainingLifetimeIsInvisibleAndBacksOff() throws Exception {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    clock.set(T0.plus(Duration.ofMinutes(50)));
+    failure.set(unavailable());
+    // Eight minutes of outage, read every second: every read gets the valid credential.
+    int reads = 0;
+    for (int s = 0; s < 480; s++) {
+      assertThat(cache.get("k")).isEqualTo("k-1");
+      reads++;
+      awaitIdle(cache);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    int duringOutage = exchanges.get() - 1;
+    assertThat(duringOutage).as("backoff, not one exchange per read").isGreaterThanOrEqualTo(5).isLessThan(reads / 10);
+    // The endpoint recovers two minutes before expiry: the next attempt (backoff shrinks near the
+    // hard expiry) replaces the credential before it dies, still without a caller-visible error.
+    failure.set(null);
+    String value = cache.get("k");
+    for (int s = 0; s < 110 && value.equals("k-1"); s++) {
+      awaitIdle(cache);
+      clock.advance(Duration.ofSeconds(1));
+      value = cache.get("k");
+    }
+    assertThat(value).isEqualTo("k-" + exchanges.get());
+  }
+
+  @Test
+  void backoffGrowsAndIsCapped() {
+    RefreshPolicy policy = RefreshPolicy.defaults();
+    List<Long> ceilings = new ArrayList<>();
+    for (int n = 1; n <= 9; n++) {
+      ceilings.add(policy.backoffCeiling(n, true).toSeconds());
+    }
+    assertThat(ceilings).containsExactly(1L, 2L, 4L, 8L, 16L, 32L, 60L, 60L, 60L);
+    assertThat(policy.backoffCeiling(1, false)).isEqualTo(Duration.ofSeconds(60));
+
+    // The delays the cache actually chose during a long outage stay under those ceilings and grow.
+    CredentialCache<String, String> cache = cache(policy);
+    cache.get("k");
+    clock.set(T0.plus(Duration.ofMinutes(50)));
+    failure.set(unavailable());
+    for (int s = 0; s < 590 && backoffs.size() < 10; s++) {
+      cache.get("k");
+      awaitIdle(cache);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    assertThat(backoffs).hasSizeGreaterThanOrEqualTo(8);
+    for (int i = 0; i < backoffs.size(); i++) {
+      assertThat(backoffs.get(i)).isLessThanOrEqualTo(policy.backoffCeiling(i + 1, true));
+    }
+    double early = backoffs.subList(0, 3).stream().mapToLong(Duration::toMillis).average().orElseThrow();
+    double late = backoffs.subList(5, 8).stream().mapToLong(Duration::toMillis).average().orElseThrow();
+    assertThat(late).isGreaterThan(early);
+  }
+
+  @Test
+  void afterHardExpiryCallersGetTheTypedErrorAndFailFastDuringBackoff() {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    cache.get("k");
+    failure.set(unavailable());
+    clock.set(T0.plus(TTL).minusSeconds(5)); // inside the 10 s skew: hard-expired
+    assertThatThrownBy(() -> cache.get("k"))
+        .isInstanceOf(CredentialExchangeException.class)
+        .hasMessageContaining("503")
+        .satisfies(e -> assertThat(((CredentialExchangeException) e).retryable()).isTrue())
+        .satisfies(SecretLeakGuard::inspect);
+    int after = exchanges.get();
+    assertThatThrownBy(() -> cache.get("k")).isInstanceOf(CredentialExchangeException.class);
+    assertThat(exchanges).as("no new exchange within the backoff window").hasValue(after);
+    clock.advance(Duration.ofSeconds(2));
+    failure.set(null);
+    assertThat(cache.get("k")).isEqualTo("k-" + exchanges.get());
+    assertThat(exchanges.get()).isEqualTo(after + 1);
+  }
+
+  @Test
+  void aNonRetryableFailureIsReportedAtOnceButKeepsTheValidCredential() {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    cache.get("k");
+    clock.set(T0.plus(Duration.ofMinutes(50)));
+    failure.set(new CredentialExchangeException("AccessDenied: not authorized", "test", "AccessDenied", 403, false, null));
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    awaitIdle(cache);
+    assertThat(reported).hasSize(1);
+    assertThat(reported.get(0)).hasMessageContaining("AccessDenied");
+    assertThat(backoffs.get(0)).isGreaterThan(Duration.ofMillis(100)).isLessThanOrEqualTo(Duration.ofSeconds(60));
+    assertThat(cache.get("k")).isEqualTo("k-1");
+  }
+
+  @Test
+  void aHostSuspendedPastTheExpiryGetsANewCredentialNotTheDeadOne() {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    Supplier<String> bound = cache.bind("k");
+    assertThat(bound.get()).isEqualTo("k-1");
+    clock.advance(Duration.ofHours(3)); // no timer fired: the wall clock alone must catch it
+    assertThat(bound.get()).isEqualTo("k-2");
+    assertThat(cache.get("k")).isEqualTo("k-2");
+  }
+
+  @Test
+  void refreshHintIsUsedWhenSaneAndIgnoredWhenEpochOrPast() {
+    AtomicReference<Instant> hint = new AtomicReference<>(Instant.EPOCH);
+    AtomicInteger calls = new AtomicInteger();
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(key ->
+            Expiring.of("v" + calls.incrementAndGet(), clock.instant().plus(TTL)).withRefreshHint(hint.get()))
+        .clock(clock).build();
+    caches.add(cache);
+    cache.get("k");
+    clock.advance(Duration.ofMinutes(30)); // an epoch hint must not make every read refresh
+    cache.get("k");
+    awaitIdle(cache);
+    assertThat(calls).hasValue(1);
+    hint.set(clock.instant().plus(Duration.ofMinutes(10)));
+    cache.invalidate("k");
+    cache.get("k");
+    clock.advance(Duration.ofMinutes(11)); // the sane hint (10 min) is earlier than 80% (48 min)
+    cache.get("k");
+    awaitIdle(cache);
+    assertThat(calls).hasValue(3);
+  }
+
+  @Test
+  void noThreadSurvivesClose() throws Exception {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    cache.get("a");
+    cache.get("b");
+    clock.advance(Duration.ofMinutes(55));
+    cache.get("a");
+    awaitIdle(cache);
+    cache.close();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("workload-identity-test-")) {
+        t.join(2_000);
+        assertThat(t.isAlive()).as("thread %s after close()", t.getName()).isFalse();
+      }
+    }
+    assertThatThrownBy(() -> cache.get("a")).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void invalidateForcesANewExchange() {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    Supplier<String> bound = cache.bind("k");
+    assertThat(bound.get()).isEqualTo("k-1");
+    cache.invalidate("k");
+    assertThat(bound.get()).isEqualTo("k-2");
+    assertThat(Set.of(cache.toString())).allSatisfy(s -> assertThat(s).contains("test"));
+  }
+
+  /** Waits (bounded) until the cache serves {@code expected}: a refreshed value is installed asynchronously. */
+  private static void awaitValue(CredentialCache<String, String> cache, String key, String expected) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!cache.get(key).equals(expected) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(cache.get(key)).isEqualTo(expected);
+  }
+
+  /** Waits until no exchange is running (refreshes are asynchronous), bounded. */
+  private static void awaitIdle(CredentialCache<?, ?> cache) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (cache.refreshesInFlight() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(cache.refreshesInFlight()).as("refreshes still running").isZero();
+  }
+}

@@ -1,0 +1,82 @@
+package io.workloadidentity.testkit;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Objects;
+
+/**
+ * A settable {@link Clock} for tests: share one between the cluster, the fake clouds and the code
+ * under test, then {@link #advance(Duration)} it instead of sleeping.
+ *
+ * <p>Thread-safe; the time only moves when the test moves it.
+ */
+public final class TestClock extends Clock {
+  private volatile Instant now;
+  private final ZoneId zone;
+
+  private TestClock(Instant now, ZoneId zone) {
+    this.now = Objects.requireNonNull(now, "now");
+    this.zone = zone;
+  }
+
+  /** A clock stopped at the current system time, truncated to whole seconds like JWT times. */
+  public static TestClock create() {
+    return at(Instant.ofEpochSecond(Instant.now().getEpochSecond()));
+  }
+
+  /** A clock stopped at {@code instant}. */
+  public static TestClock at(Instant instant) {
+    return new TestClock(instant, ZoneOffset.UTC);
+  }
+
+  /** Moves the clock forward (or backward, with a negative duration); returns the new time. */
+  public synchronized Instant advance(Duration duration) {
+    now = now.plus(duration);
+    return now;
+  }
+
+  /** Sets the clock to {@code instant}. */
+  public synchronized void set(Instant instant) {
+    now = Objects.requireNonNull(instant, "instant");
+  }
+
+  @Override
+  public Instant instant() {
+    return now;
+  }
+
+  @Override
+  public ZoneId getZone() {
+    return zone;
+  }
+
+  @Override
+  public Clock withZone(ZoneId zone) {
+    TestClock sameTime = this;
+    // A zone view that keeps following this clock: Clock.withZone must not fork the time.
+    return new Clock() {
+      @Override
+      public Instant instant() {
+        return sameTime.instant();
+      }
+
+      @Override
+      public ZoneId getZone() {
+        return zone;
+      }
+
+      @Override
+      public Clock withZone(ZoneId z) {
+        return sameTime.withZone(z);
+      }
+    };
+  }
+
+  @Override
+  public String toString() {
+    return "TestClock[" + now + "]";
+  }
+}

@@ -1,0 +1,42 @@
+package io.workloadidentity.testkit;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Marks a JUnit 5 test class that gets testkit objects as parameters: {@link KubernetesCluster},
+ * {@link ProjectedVolume} and {@link TestClock} (one shared clock). See {@link
+ * WorkloadIdentityExtension} for the lifecycle; use {@code @RegisterExtension} with {@link
+ * WorkloadIdentityExtension#builder()} for settings this annotation does not offer.
+ *
+ * <pre>{@code
+ * @WorkloadIdentityTest(audiences = "sts.amazonaws.com")
+ * class MyTest {
+ *   @Test
+ *   void readsTheToken(ProjectedVolume volume, TestClock clock) { ... }
+ * }
+ * }</pre>
+ */
+@Target({ElementType.TYPE, ElementType.ANNOTATION_TYPE})
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@Inherited
+@ExtendWith(WorkloadIdentityExtension.class)
+public @interface WorkloadIdentityTest {
+  /** The audiences of the token in the injected {@link ProjectedVolume}. */
+  String[] audiences() default {WorkloadIdentityExtension.DEFAULT_AUDIENCE};
+
+  /** The service account's namespace in that token. */
+  String namespace() default "default";
+
+  /** The service account's name in that token. */
+  String serviceAccount() default "default";
+
+  /** Whether the cluster serves its discovery document and keys over HTTPS. */
+  boolean https() default false;
+}
