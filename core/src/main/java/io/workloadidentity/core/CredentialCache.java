@@ -80,6 +80,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   /** The last failure per key while there is no valid credential: fail fast during backoff. */
   private final ConcurrentHashMap<K, Failure> failures = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final TokenSource.Subscription rotationSubscription;
   private volatile boolean closed;
 
   private CredentialCache(Builder<K, C> b) {
@@ -102,6 +103,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
           }
         })
         .buildAsync(new Loader());
+    this.rotationSubscription = b.rotations == null ? null : b.rotations.onRotation(listener::onTokenRotated);
   }
 
   /** A builder for a cache that obtains credentials with {@code exchange}. */
@@ -183,6 +185,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       return;
     }
     closed = true;
+    if (rotationSubscription != null) {
+      rotationSubscription.close();
+    }
     cache.synchronous().invalidateAll();
     handles.clear();
     timers.values().forEach(t -> t.cancel(false));
@@ -482,6 +487,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
     /** An exchange failed; the next attempt is in {@code retryIn} (a valid credential, if any, is still served). */
     default void onRefreshFailed(K key, WorkloadIdentityException error, Duration retryIn) {}
+
+    /**
+     * A token source given to {@link Builder#rotationsOf} rotated. Cached credentials stay valid
+     * (they do not depend on the token that obtained them); the next exchange uses the new token.
+     */
+    default void onTokenRotated(ProjectedToken token) {}
   }
 
   /** Configures a {@link CredentialCache}. */
@@ -492,6 +503,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     private Listener<? super K> listener = new Listener<Object>() {};
     private String name = "credentials";
     private long maximumSize = 1_000;
+    private TokenSource rotations;
 
     private Builder(Exchange<K, C> exchange) {
       this.exchange = Objects.requireNonNull(exchange, "exchange");
@@ -527,6 +539,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         throw new IllegalArgumentException("maximumSize must be positive: " + maximumSize);
       }
       this.maximumSize = maximumSize;
+      return this;
+    }
+
+    /** Also reports the rotations of {@code source} to the {@link Listener}, until {@link #close()}. */
+    public Builder<K, C> rotationsOf(TokenSource source) {
+      this.rotations = Objects.requireNonNull(source, "source");
       return this;
     }
 

@@ -304,6 +304,34 @@ class CredentialCacheTest {
     assertThat(Set.of(cache.toString())).allSatisfy(s -> assertThat(s).contains("test"));
   }
 
+  @Test
+  void forwardsTokenRotationsToTheListener(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.writeString(dir.resolve("token"),
+        SecretLeakGuard.secret(TestTokens.token(T0, TTL, "a")));
+    List<ProjectedToken> rotated = new CopyOnWriteArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+    try (FileTokenSource source = FileTokenSource.builder(file).clock(clock).watch(false).build();
+        CredentialCache<String, String> cache = CredentialCache.<String, String>builder(k -> {
+          calls.incrementAndGet();
+          return Expiring.of(source.token().subject(), clock.instant().plus(TTL));
+        })
+            .clock(clock).rotationsOf(source)
+            .listener(new CredentialCache.Listener<String>() {
+              @Override
+              public void onTokenRotated(ProjectedToken token) {
+                rotated.add(token);
+              }
+            }).build()) {
+      assertThat(cache.get("k")).isEqualTo("system:serviceaccount:payments:api");
+      String next = SecretLeakGuard.secret(TestTokens.token(T0.plusSeconds(1), TTL, "a"));
+      java.nio.file.Files.writeString(file, next);
+      source.refresh();
+      assertThat(rotated).extracting(ProjectedToken::value).containsExactly(next);
+      assertThat(cache.get("k")).as("a rotation does not invalidate the cached credential").isEqualTo("system:serviceaccount:payments:api");
+      assertThat(calls).hasValue(1);
+    }
+  }
+
   /** Waits (bounded) until the cache serves {@code expected}: a refreshed value is installed asynchronously. */
   private static void awaitValue(CredentialCache<String, String> cache, String key, String expected) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

@@ -32,4 +32,16 @@ public interface CredentialsProvider {
    * @throws io.workloadidentity.core.WorkloadIdentityException if the configuration is unusable
    */
   AutoCloseable create(Environment environment);
+
+  /**
+   * Performs one credential exchange with an object {@link #create} built, and describes the result
+   * for a person without any secret (for example "session credentials for role X, expire at T").
+   * Diagnostic tools such as the doctor's {@code --exchange} call it; applications never need to.
+   *
+   * @throws io.workloadidentity.core.WorkloadIdentityException the typed failure of the exchange
+   * @throws UnsupportedOperationException if this provider cannot probe
+   */
+  default String probe(AutoCloseable credentials) {
+    throw new UnsupportedOperationException(name() + " cannot perform a diagnostic exchange");
+  }
 }

@@ -16,16 +16,20 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.KubernetesCluster;
+import io.workloadidentity.testkit.ProjectedVolume;
 import io.workloadidentity.testkit.TestClock;
 import io.workloadidentity.testkit.TokenSpec;
 import io.workloadidentity.testkit.internal.OidcVerifier.Reason;
 import io.workloadidentity.testkit.internal.OidcVerifier.Rejection;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class OidcVerifierTest {
   static final TokenSpec SPEC = TokenSpec.builder().namespace("ns").serviceAccount("sa").audiences("aud-1").build();
@@ -60,6 +64,27 @@ class OidcVerifierTest {
 
     clock.advance(Duration.ofMinutes(1));
     assertThat(reject(jwt).reason()).isEqualTo(Reason.EXPIRED);
+  }
+
+  @Test
+  void aRotatedVolumeTokenIsAcceptedUntilItExpiresAndRejectedAfter(@TempDir Path dir) throws Exception {
+    try (ProjectedVolume volume = cluster.projectedVolume(dir, SPEC)) {
+      String first = Files.readString(volume.tokenFile());
+      verifier.verify(first);
+      clock.advance(Duration.ofMinutes(49));
+      assertThat(volume.rotateIfDue()).isTrue();
+      String second = Files.readString(volume.tokenFile());
+      verifier.verify(first); // still valid for 11 minutes
+      verifier.verify(second);
+      clock.advance(Duration.ofMinutes(11));
+      assertThat(reject(first).reason()).isEqualTo(Reason.EXPIRED);
+      verifier.verify(second);
+
+      volume.mode(ProjectedVolume.Mode.STOPPED);
+      clock.advance(Duration.ofMinutes(49));
+      assertThat(volume.rotateIfDue()).isFalse();
+      assertThat(reject(Files.readString(volume.tokenFile())).reason()).isEqualTo(Reason.EXPIRED);
+    }
   }
 
   @Test
