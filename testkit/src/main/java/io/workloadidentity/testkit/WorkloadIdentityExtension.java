@@ -65,12 +65,9 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
       r.onClose(() -> Files.deleteIfExists(dir));
       return r.cluster().projectedVolume(dir, r.settings.spec);
     });
-<<<<<<< HEAD
     m.put(FakeEntraId.class, r -> FakeEntraId.builder().clock(r.clock()).build());
-=======
     m.put(FakeGcp.class, r -> FakeGcp.builder().clock(r.clock()).build());
     m.put(FakeGcpMetadataServer.class, r -> FakeGcpMetadataServer.builder().clock(r.clock()).build());
->>>>>>> gcp
     return m;
   }
 
