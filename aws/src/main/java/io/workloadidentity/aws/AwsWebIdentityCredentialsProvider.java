@@ -124,7 +124,7 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
   /** The role session this provider uses; never shows credentials or the token. */
   @Override
   public String toString() {
-    return "AwsWebIdentityCredentialsProvider" + session;
+    return "AwsWebIdentityCredentialsProvider[" + session + "]";
   }
 
   private void checkOpen() {

@@ -101,7 +101,7 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
   /** The agent endpoint and token file; never credentials or the token. */
   @Override
   public String toString() {
-    return "EksPodIdentityCredentialsProvider" + session;
+    return "EksPodIdentityCredentialsProvider[" + session + "]";
   }
 
   private void checkOpen() {

@@ -162,7 +162,7 @@ public final class AwsSettings {
     try {
       return StsEndpointProvider.defaultProvider()
           .resolveEndpoint(p -> p.region(region).useGlobalEndpoint(false))
-          .join().url().toString();
+          .join().endpointUrl().toUri().toString();
     } catch (RuntimeException e) {
       return "the STS endpoint for " + region.id();
     }

@@ -88,8 +88,8 @@ public final class StsErrors {
           + " eks.amazonaws.com/role-arn annotation) and the namespace and service account in the conditions.";
     } else if ("IDPRejectedClaim".equals(code)) {
       retryable = false;
-      advice = "The identity provider registration rejected a claim of the token (" + claims + "). Check the IAM OIDC"
-          + " provider for " + token.issuer() + " and the claims the role's trust policy requires.";
+      advice = "A claim of the token (" + claims + ") was rejected. Check the IAM OIDC provider for " + token.issuer()
+          + " and that the role's trust policy allows " + trustPolicy(roleArn, token);
     } else if ("RegionDisabledException".equals(code)) {
       retryable = false;
       advice = "STS is not activated in this region for account " + AwsSettings.accountOf(roleArn) + ". Activate it"
