@@ -46,7 +46,17 @@ public final class Demo {
     }
     // The library logs through System.Logger (java.util.logging here). The story is told by the
     // steps; --verbose shows the library's own log lines as well.
-    Logger.getLogger("").setLevel(verbose ? Level.INFO : Level.OFF);
+    Logger root = Logger.getLogger("");
+    Level previous = root.getLevel();
+    root.setLevel(verbose ? Level.INFO : Level.OFF);
+    try {
+      return tell(clouds, out);
+    } finally {
+      root.setLevel(previous);
+    }
+  }
+
+  private static int tell(List<String> clouds, PrintStream out) {
     long started = System.nanoTime();
     out.println("workload-identity-java demo: the testkit plays a Kubernetes cluster and "
         + String.join(", ", clouds) + " on 127.0.0.1; nothing leaves this machine.");
