@@ -229,6 +229,9 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
   // ------------------------------------------------------------------------------------------
 
   private AccessToken token() throws IOException {
+    if (engine.isClosed()) {
+      throw new IllegalStateException("GcpWorkloadIdentityCredentials is closed: " + engine.description());
+    }
     try {
       return current.get();
     } catch (RuntimeException e) {

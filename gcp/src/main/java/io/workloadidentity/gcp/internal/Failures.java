@@ -22,15 +22,28 @@ final class Failures {
 
   private Failures() {}
 
-  /** The recorded response, or failing that the one google-auth attached to its exception. */
-  static GuardedTransport.Response responseOf(GuardedTransport transport, Throwable error, String url) {
+  /**
+   * The recorded response, or failing that the one google-auth attached to its exception. A runtime
+   * exception without a response is a bug rather than an I/O failure and is rethrown as is; with a
+   * response it is google-auth failing to parse it (a truncated body surfaces as a
+   * NullPointerException from its JSON parser).
+   */
+  static GuardedTransport.Response responseOf(GuardedTransport transport, Exception error, String url) {
     GuardedTransport.Response r = transport == null ? null : transport.last();
     if (r != null) {
       return r;
     }
+    if (error instanceof RuntimeException re && findHttp(error) == null) {
+      throw re;
+    }
+    HttpResponseException h = findHttp(error);
+    return h == null ? null : new GuardedTransport.Response(url, h.getStatusCode(), h.getContent());
+  }
+
+  private static HttpResponseException findHttp(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (t instanceof HttpResponseException h) {
-        return new GuardedTransport.Response(url, h.getStatusCode(), h.getContent());
+        return h;
       }
     }
     return null;

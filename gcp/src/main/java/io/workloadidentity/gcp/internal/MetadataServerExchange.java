@@ -53,7 +53,7 @@ final class MetadataServerExchange implements CredentialCache.Exchange<Key, Acce
       AccessToken token;
       try {
         token = b.build().refreshAccessToken();
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         throw Failures.metadata(Failures.responseOf(guard, e, url), e, url, attempt);
       }
       if (token.getExpirationTime() == null) {
