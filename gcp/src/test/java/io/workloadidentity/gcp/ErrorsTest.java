@@ -56,6 +56,7 @@ class ErrorsTest extends GcpFixture {
 
   void assertSafe(Exception e) {
     assertThat(e.getMessage()).doesNotContain(volume.current().value()).doesNotContain("ya29.");
+    LeakGuard.assertNoSecrets(e);
   }
 
   @Test

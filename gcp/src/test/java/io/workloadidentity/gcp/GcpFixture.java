@@ -31,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A cluster, a projected volume and the fake Google endpoints sharing one test clock, plus helpers
  * to write gcloud-style configuration files and to wait for cache events.
  */
+@org.junit.jupiter.api.extension.ExtendWith(LeakGuard.class)
 abstract class GcpFixture {
   static final String SA = "app@my-project.iam.gserviceaccount.com";
   static final String SUBJECT = "system:serviceaccount:default:app";

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** GKE Workload Identity: tokens from the (fake) GKE metadata server through google-auth's ComputeEngineCredentials. */
+@org.junit.jupiter.api.extension.ExtendWith(LeakGuard.class)
 class MetadataServerTest {
   static final RefreshPolicy FAST = RefreshPolicy.builder().backoff(Duration.ofMillis(1), Duration.ofMillis(8)).build();
   final TestClock clock = TestClock.create();
@@ -73,6 +74,7 @@ class MetadataServerTest {
       Throwable t = catchThrowable(() -> bearer(c));
       assertThat(t).isInstanceOf(GcpCredentialsException.class);
       GcpCredentialsException e = (GcpCredentialsException) t;
+      LeakGuard.assertNoSecrets(e);
       assertThat(e.reason()).isEqualTo(Reason.METADATA_SERVER_REFUSED);
       assertThat(e.httpStatus()).hasValue(404);
       assertThat(e.getMessage()).contains("HTTP 404").contains("Not Found").contains("iam.gke.io/gcp-service-account");
