@@ -125,7 +125,7 @@ class ErrorsTest extends GcpFixture {
 
     gcp.faults().failNext(FakeGcp.STS_PATH, 1, Fault.error(400, "invalid_request", "Invalid value for \"audience\"."));
     GcpCredentialsException sts = permanent(() -> bearer(direct()), Reason.INVALID_REQUEST);
-    assertThat(sts.getMessage()).contains("full resource name").contains(audience);
+    assertThat(sts.getMessage()).contains("Invalid value for \"audience\"").contains(audience + " is well formed");
   }
 
   @Test

@@ -96,10 +96,13 @@ final class Failures {
             body.code, r.status(), error);
       }
       default -> {
+        String fix = PROVIDER.matcher(audience).matches()
+            ? " The audience " + audience + " is well formed: check the scopes and the STS endpoint."
+            : " Fix: the audience must be the provider's full resource name,"
+                + " //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER;"
+                + " it is " + audience + ".";
         return new GcpCredentialsException(Reason.INVALID_REQUEST, "Google STS rejected the request (" + said + ")."
-            + " Fix: the audience must be the provider's full resource name,"
-            + " //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER;"
-            + " it is " + audience + ".", body.code, r.status(), error);
+            + fix, body.code, r.status(), error);
       }
     }
   }
