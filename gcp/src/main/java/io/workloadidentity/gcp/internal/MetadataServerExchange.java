@@ -4,7 +4,6 @@ import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.ComputeEngineCredentials;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
-import io.workloadidentity.gcp.GcpCredentialsException;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
