@@ -78,6 +78,8 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
   private final transient Supplier<AccessToken> current;
   private final transient boolean owner;
   private transient volatile Published published;
+  /** The token being handed to OAuth2Credentials by {@link #metadata}, for its call of refreshAccessToken(). */
+  private final transient ThreadLocal<AccessToken> publishing = new ThreadLocal<>();
 
   private GcpWorkloadIdentityCredentials(Engine engine, Key key, String quotaProject, boolean owner) {
     super(GoogleCredentials.newBuilder().setQuotaProjectId(quotaProject).setUniverseDomain(engine.universeDomain()));
@@ -172,7 +174,8 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
    */
   @Override
   public AccessToken refreshAccessToken() throws IOException {
-    return token();
+    AccessToken t = publishing.get();
+    return t != null ? t : token();
   }
 
   /** A view of these credentials with other scopes, sharing the cache; an empty collection keeps these. */
@@ -229,6 +232,9 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
   // ------------------------------------------------------------------------------------------
 
   private AccessToken token() throws IOException {
+    if (engine.isClosed()) {
+      throw new IllegalStateException("GcpWorkloadIdentityCredentials is closed: " + engine.description());
+    }
     try {
       return current.get();
     } catch (RuntimeException e) {
@@ -244,16 +250,22 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     }
     Map<String, List<String>> md = new LinkedHashMap<>(getAdditionalHeaders());
     md.put(AuthHttpConstants.AUTHORIZATION, List.of(AuthHttpConstants.BEARER + " " + token.getTokenValue()));
-    p = new Published(token, java.util.Collections.unmodifiableMap(md));
-    published = p;
+    Published next = new Published(token, java.util.Collections.unmodifiableMap(md));
+    if (p != null && token.getExpirationTime().before(p.token.getExpirationTime())) {
+      // A reader that raced a refresh got the previous (still valid) token: serve it, publish nothing.
+      return next.metadata;
+    }
+    published = next;
+    publishing.set(token);
     try {
-      // Lets OAuth2Credentials store the token (for getAccessToken()) and notify its change listeners;
-      // it calls refreshAccessToken(), which answers from the cache without network.
+      // Lets OAuth2Credentials store the token (for getAccessToken()) and notify its change listeners.
       super.refresh();
     } catch (IOException | RuntimeException e) {
-      // Only reachable if the token expired in between: the next call sees the cache's error.
+      // Not reachable: refreshAccessToken() returns the token being published.
+    } finally {
+      publishing.remove();
     }
-    return p.metadata;
+    return next.metadata;
   }
 
   private static RuntimeException rethrowUnchecked(Throwable t) {

@@ -180,6 +180,14 @@ public final class FakeGcp extends FakeServer {
   }
 
   /**
+   * Forgets the issuers' cached key sets, as when Google's JWKS cache expires: the next exchange
+   * fetches them again, so keys the cluster retired stop verifying.
+   */
+  public void forgetIssuerKeys() {
+    verifier.clearCache();
+  }
+
+  /**
    * What this fake knows about an access token it issued, for assertions: who it was issued to and
    * whether it is still valid by the clock.
    */

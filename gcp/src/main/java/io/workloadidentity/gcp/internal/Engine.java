@@ -39,6 +39,7 @@ public final class Engine implements AutoCloseable {
   private final String universeDomain;
   private final String description;
   private final List<AutoCloseable> owned;
+  private volatile boolean closed;
 
   private Engine(CredentialCache<Key, AccessToken> cache, Key key, String quotaProject, String universeDomain,
       String description, List<AutoCloseable> owned) {
@@ -185,8 +186,14 @@ public final class Engine implements AutoCloseable {
     return description;
   }
 
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
   @Override
   public void close() {
+    closed = true;
     cache.close();
     for (AutoCloseable c : owned) {
       try {

@@ -22,15 +22,28 @@ final class Failures {
 
   private Failures() {}
 
-  /** The recorded response, or failing that the one google-auth attached to its exception. */
-  static GuardedTransport.Response responseOf(GuardedTransport transport, Throwable error, String url) {
+  /**
+   * The recorded response, or failing that the one google-auth attached to its exception. A runtime
+   * exception without a response is a bug rather than an I/O failure and is rethrown as is; with a
+   * response it is google-auth failing to parse it (a truncated body surfaces as a
+   * NullPointerException from its JSON parser).
+   */
+  static GuardedTransport.Response responseOf(GuardedTransport transport, Exception error, String url) {
     GuardedTransport.Response r = transport == null ? null : transport.last();
     if (r != null) {
       return r;
     }
+    if (error instanceof RuntimeException re && findHttp(error) == null) {
+      throw re;
+    }
+    HttpResponseException h = findHttp(error);
+    return h == null ? null : new GuardedTransport.Response(url, h.getStatusCode(), h.getContent());
+  }
+
+  private static HttpResponseException findHttp(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (t instanceof HttpResponseException h) {
-        return new GuardedTransport.Response(url, h.getStatusCode(), h.getContent());
+        return h;
       }
     }
     return null;
@@ -83,10 +96,13 @@ final class Failures {
             body.code, r.status(), error);
       }
       default -> {
+        String fix = PROVIDER.matcher(audience).matches()
+            ? " The audience " + audience + " is well formed: check the scopes and the STS endpoint."
+            : " Fix: the audience must be the provider's full resource name,"
+                + " //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER;"
+                + " it is " + audience + ".";
         return new GcpCredentialsException(Reason.INVALID_REQUEST, "Google STS rejected the request (" + said + ")."
-            + " Fix: the audience must be the provider's full resource name,"
-            + " //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER;"
-            + " it is " + audience + ".", body.code, r.status(), error);
+            + fix, body.code, r.status(), error);
       }
     }
   }

@@ -107,7 +107,7 @@ final class FederationExchange implements CredentialCache.Exchange<Key, AccessTo
       AccessToken token;
       try {
         token = b.build().refreshAccessToken();
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         throw Failures.sts(Failures.responseOf(guard, e, tokenUrl), e, tokenUrl, key.audience(), subject, attempt);
       }
       Instant expiresAt = relativeExpiry(token.getExpirationTime());
@@ -130,8 +130,18 @@ final class FederationExchange implements CredentialCache.Exchange<Key, AccessTo
     if (!ExternalAccountConfig.DEFAULT_UNIVERSE.equals(universeDomain)) {
       source.setUniverseDomain(universeDomain);
     }
+    GoogleCredentials federated = new GoogleCredentials(source) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public AccessToken refreshAccessToken() throws IOException {
+        // On a 401 google-auth refreshes the source and retries, up to ten times; this token cannot be
+        // refreshed (a new exchange can), so fail the call at once.
+        throw new IOException("IAM Credentials rejected the STS token");
+      }
+    };
     ImpersonatedCredentials iam = ImpersonatedCredentials.newBuilder()
-        .setSourceCredentials(source.build())
+        .setSourceCredentials(federated)
         .setTargetPrincipal(key.serviceAccount())
         .setDelegates(List.of())
         .setScopes(key.scopes())
@@ -142,7 +152,7 @@ final class FederationExchange implements CredentialCache.Exchange<Key, AccessTo
     AccessToken token;
     try {
       token = iam.refreshAccessToken();
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       throw Failures.iam(Failures.responseOf(guard, e, url), e, url, key.audience(), key.serviceAccount(), subject, attempt);
     }
     // expireTime is absolute, from Google's clock.

@@ -4,7 +4,6 @@ import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.ComputeEngineCredentials;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
-import io.workloadidentity.gcp.GcpCredentialsException;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -53,7 +52,7 @@ final class MetadataServerExchange implements CredentialCache.Exchange<Key, Acce
       AccessToken token;
       try {
         token = b.build().refreshAccessToken();
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
         throw Failures.metadata(Failures.responseOf(guard, e, url), e, url, attempt);
       }
       if (token.getExpirationTime() == null) {
