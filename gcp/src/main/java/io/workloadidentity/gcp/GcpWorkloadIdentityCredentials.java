@@ -487,8 +487,11 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
       return this;
     }
 
-    /** Cache events, for tests. */
-    Builder listener(CredentialCache.Listener<Object> listener) {
+    /**
+     * Receives refresh, refresh-failure and token-rotation events (for metrics or logs). Called on
+     * the cache's threads; must be quick and must not throw.
+     */
+    public Builder listener(CredentialCache.Listener<Object> listener) {
       this.listener = listener;
       return this;
     }

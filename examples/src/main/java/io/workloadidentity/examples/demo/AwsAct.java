@@ -107,19 +107,21 @@ final class AwsAct implements CloudAct {
       Events.await(() -> events.rotated.get() >= 1, "the watcher to see the rotation");
       stage.detail("kubelet swapped ..data: token sha256 " + old.fingerprint() + " -> " + rotated.fingerprint()
           + "; STS now rejects the old token as expired");
-      stage.clock().advance(Duration.ofMinutes(50));
+      Duration life = Duration.between(stage.clock().instant(), before.expirationTime().orElseThrow());
+      stage.clock().advance(life.multipliedBy(86).dividedBy(100)); // past the (jittered) refresh point
       check(session(p).accessKeyId().equals(before.accessKeyId()), "callers keep the valid credentials while refreshing");
       Events.await(() -> !session(p).accessKeyId().equals(before.accessKeyId()), "the refresh with the new token");
       FakeAwsCredentials issued = sts.credentials(session(p).accessKeyId()).orElseThrow();
       check(issued.tokenFingerprint().equals(rotated.fingerprint()), "the next exchange used the rotated token");
       check(events.failed.get() == 0, "no refresh failed");
-      stage.detail("the next refresh (at +50 min) exchanged the new token (sha256 " + issued.tokenFingerprint()
+      stage.detail("the next refresh (at 86% of the credentials' life) exchanged the new token (sha256 " + issued.tokenFingerprint()
           + "); no caller saw an error");
     }
   }
 
   @Override
   public void refreshAhead() {
+    volume.rotateIfDue(); // what the kubelet does as the demo's clock moves on
     Events events = new Events();
     try (AwsWebIdentityCredentialsProvider p = provider(events)) {
       AwsSessionCredentials first = session(p);
@@ -141,6 +143,7 @@ final class AwsAct implements CloudAct {
 
   @Override
   public void outage() {
+    volume.rotateIfDue();
     Events events = new Events();
     try (AwsWebIdentityCredentialsProvider p = provider(events)) {
       AwsSessionCredentials first = session(p);

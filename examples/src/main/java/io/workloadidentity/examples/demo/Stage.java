@@ -3,6 +3,8 @@ package io.workloadidentity.examples.demo;
 import io.workloadidentity.testkit.KubernetesCluster;
 import io.workloadidentity.testkit.TestClock;
 import java.io.IOException;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLContext;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,6 +27,11 @@ public final class Stage implements AutoCloseable {
   private Stage(PrintStream out) {
     this.out = out;
     this.cluster = KubernetesCluster.builder().clock(clock).build();
+    // The fake clouds serve HTTPS with certificates from the testkit's CA (one per JVM). SDKs built
+    // from the environment use the JVM's default trust, so the demo process trusts that CA. Never
+    // do this in an application.
+    SSLContext.setDefault(cluster.sslContext());
+    HttpsURLConnection.setDefaultSSLSocketFactory(cluster.sslSocketFactory());
     try {
       this.dir = Files.createTempDirectory("workload-identity-demo-");
     } catch (IOException e) {
