@@ -133,8 +133,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    */
   public CompletableFuture<C> getAsync(K key) {
     checkOpen();
-    CompletableFuture<Lease<C>> f = cache.get(key);
-    Lease<C> lease = f.getNow(null);
+    // Only peek: a load started here would skip the fail-fast backoff that get() applies, and
+    // getNow() on a failed load would throw instead of returning a failed future.
+    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    Lease<C> lease = f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
     if (lease != null) {
       long now = wallClock.millis();
       if (now < lease.hardExpiryMillis()) {

@@ -231,6 +231,18 @@ class CredentialCacheTest {
   }
 
   @Test
+  void getAsyncHonoursTheBackoffWhenNoCredentialIsCached() {
+    // The async path is what the Azure, AWS async and Google callback clients call on every request.
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    failure.set(new CredentialExchangeException("AccessDenied: not authorized", "test", "AccessDenied", 403, false, null));
+    for (int i = 0; i < 10; i++) {
+      java.util.concurrent.CompletableFuture<String> f = cache.getAsync("k");
+      assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(CredentialExchangeException.class);
+    }
+    assertThat(exchanges).as("one exchange, then fail fast within the backoff window").hasValue(1);
+  }
+
+  @Test
   void aNonRetryableFailureIsReportedAtOnceButKeepsTheValidCredential() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     cache.get("k");
