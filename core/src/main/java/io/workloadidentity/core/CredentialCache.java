@@ -161,10 +161,18 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   /**
    * Starts an exchange for {@code key} now (unless one is in flight) and returns its result; the
    * cached credential keeps being served meanwhile. Use after a cloud said the credential was revoked.
+   * If the exchange fails, the future fails with its typed {@link WorkloadIdentityException} (the
+   * valid credential, if any, stays cached).
    */
   public CompletableFuture<C> refresh(K key) {
     checkOpen();
-    return cache.synchronous().refresh(key).thenApply(Lease::value);
+    return cache.synchronous().refresh(key).thenApply(lease -> {
+      // A failed reload keeps the old lease in service; it is not the answer to this request.
+      if (lease.failure() != null) {
+        throw lease.failure();
+      }
+      return lease.value();
+    });
   }
 
   /** Drops the credential for {@code key}; the next {@link #get} performs a new exchange. */
@@ -341,6 +349,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private void onFailure(K key, Lease<C> previous, WorkloadIdentityException error) {
     boolean retryable = !(error instanceof CredentialExchangeException c) || c.retryable();
     long now = clock.millis();
+    if (previous != null) {
+      previous.failed(error);
+    }
     Duration delay;
     if (previous != null && now < previous.hardExpiryMillis()) {
       int n = previous.recordFailure();

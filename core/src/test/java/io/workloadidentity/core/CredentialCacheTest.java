@@ -257,6 +257,20 @@ class CredentialCacheTest {
   }
 
   @Test
+  void aFailedRefreshFailsItsFutureWhileTheValidCredentialStaysInService() throws Exception {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    failure.set(unavailable());
+    java.util.concurrent.CompletableFuture<String> refreshed = cache.refresh("k");
+    assertThatThrownBy(() -> refreshed.get(5, TimeUnit.SECONDS))
+        .as("the caller asked for a new credential: the old one is not an answer")
+        .hasCauseInstanceOf(CredentialExchangeException.class);
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    failure.set(null);
+    assertThat(cache.refresh("k").get(5, TimeUnit.SECONDS)).isEqualTo("k-3");
+  }
+
+  @Test
   void aHostSuspendedPastTheExpiryGetsANewCredentialNotTheDeadOne() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     Supplier<String> bound = cache.bind("k");
