@@ -103,7 +103,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
           }
         })
         .buildAsync(new Loader());
-    this.rotationSubscription = b.rotations == null ? null : b.rotations.onRotation(listener::onTokenRotated);
+    this.rotationSubscription = b.rotations == null ? null
+        : b.rotations.onRotation(token -> tell(() -> listener.onTokenRotated(token)));
   }
 
   /** A builder for a cache that obtains credentials with {@code exchange}. */
@@ -337,7 +338,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       schedule(key, lease.refreshAtMillis() - now);
       LOG.log(Level.DEBUG, () -> name + " credential obtained for " + key + " in " + (clock.millis() - started)
           + " ms; expires " + result.expiresAt() + ", refresh at " + Instant.ofEpochMilli(lease.refreshAtMillis()));
-      listener.onRefreshed(key, result.expiresAt());
+      tell(() -> listener.onRefreshed(key, result.expiresAt()));
       return lease;
     } catch (Throwable t) {
       WorkloadIdentityException error = asWorkloadIdentityException(t);
@@ -372,7 +373,19 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     LOG.log(retryable ? Level.INFO : Level.WARNING, () -> name + " credential exchange failed"
         + (serving ? " (still serving the valid credential)" : "") + ", next attempt in " + delay.toMillis()
         + " ms: " + error.getMessage());
-    listener.onRefreshFailed(key, error, delay);
+    tell(() -> listener.onRefreshFailed(key, error, delay));
+  }
+
+  /**
+   * Calls the listener. Its exception must not turn a successful exchange into a failure (the
+   * replaced lease is already retired: it would stay in service and never refresh again).
+   */
+  private void tell(Runnable event) {
+    try {
+      event.run();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "The " + name + " credential cache listener failed", e);
+    }
   }
 
   private void schedule(K key, long delayMillis) {
@@ -491,8 +504,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   }
 
   /**
-   * Receives cache events. Called on cache threads; implementations must be quick and must not
-   * throw. Every method has an empty default.
+   * Receives cache events. Called on cache threads; implementations must be quick. An exception
+   * thrown by a listener is logged and otherwise ignored. Every method has an empty default.
    */
   public interface Listener<K> {
     /** A credential was obtained (first load or refresh). */

@@ -36,15 +36,20 @@ class CredentialCacheTest {
   private final List<WorkloadIdentityException> reported = new CopyOnWriteArrayList<>();
   private final List<CredentialCache<?, ?>> caches = new ArrayList<>();
 
+  /** A builder over the controllable exchange. */
+  private CredentialCache.Builder<String, String> counting() {
+    return CredentialCache.<String, String>builder(key -> {
+      int n = exchanges.incrementAndGet();
+      RuntimeException f = failure.get();
+      if (f != null) {
+        throw f;
+      }
+      return Expiring.of(key + "-" + n, clock.instant().plus(TTL));
+    });
+  }
+
   private CredentialCache<String, String> cache(RefreshPolicy policy) {
-    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(key -> {
-          int n = exchanges.incrementAndGet();
-          RuntimeException f = failure.get();
-          if (f != null) {
-            throw f;
-          }
-          return Expiring.of(key + "-" + n, clock.instant().plus(TTL));
-        })
+    CredentialCache<String, String> cache = counting()
         .name("test")
         .clock(clock)
         .refreshPolicy(policy)
@@ -268,6 +273,31 @@ class CredentialCacheTest {
     assertThat(cache.get("k")).isEqualTo("k-1");
     failure.set(null);
     assertThat(cache.refresh("k").get(5, TimeUnit.SECONDS)).isEqualTo("k-3");
+  }
+
+  @Test
+  void aListenerThatThrowsBreaksNeitherLoadsNorRefreshes() {
+    CredentialCache<String, String> cache = counting().name("test").clock(clock)
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onRefreshed(String key, Instant expiresAt) {
+            throw new IllegalStateException("metrics registry is closed");
+          }
+
+          @Override
+          public void onRefreshFailed(String key, WorkloadIdentityException error, Duration retryIn) {
+            throw new IllegalStateException("metrics registry is closed");
+          }
+        }).build();
+    caches.add(cache);
+    Supplier<String> bound = cache.bind("k");
+    assertThat(bound.get()).isEqualTo("k-1");
+    for (int cycle = 2; cycle <= 4; cycle++) {
+      clock.advance(Duration.ofMinutes(55)); // past the refresh point, before the hard expiry
+      assertThat(bound.get()).isEqualTo("k-" + (cycle - 1));
+      awaitIdle(cache);
+      assertThat(bound.get()).as("refresh cycle %d", cycle).isEqualTo("k-" + cycle);
+    }
   }
 
   @Test
