@@ -79,6 +79,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private final ConcurrentHashMap<K, Bound> handles = new ConcurrentHashMap<>();
   /** The last failure per key while there is no valid credential: fail fast during backoff. */
   private final ConcurrentHashMap<K, Failure> failures = new ConcurrentHashMap<>();
+  /**
+   * The last exchange started per key. Caffeine forgets a refresh when its entry goes (hard expiry,
+   * invalidate, eviction) but the exchange keeps running; the next one for the key waits for it.
+   */
+  private final ConcurrentHashMap<K, CompletableFuture<Lease<C>>> exchanges = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final TokenSource.Subscription rotationSubscription;
   private volatile boolean closed;
@@ -426,24 +431,42 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
   }
 
+  /** Runs exchangeNow on the exchange pool once the previous exchange for {@code key} has ended. */
+  private CompletableFuture<Lease<C>> exchangeAfterPrevious(K key, Lease<C> previous) {
+    CompletableFuture<Lease<C>> result = new CompletableFuture<>();
+    CompletableFuture<Lease<C>> before = exchanges.put(key, result);
+    CompletableFuture<?> ready = before == null ? CompletableFuture.completedFuture(null) : before.handle((v, e) -> null);
+    ready.thenRunAsync(() -> {
+      try {
+        result.complete(exchangeNow(key, previous));
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    }, exchangeExecutor).exceptionally(e -> { // rejected: closed
+      result.completeExceptionally(e);
+      return null;
+    });
+    result.whenComplete((v, e) -> exchanges.remove(key, result));
+    return result;
+  }
+
   private final class Loader implements AsyncCacheLoader<K, Lease<C>> {
     @Override
     public CompletableFuture<? extends Lease<C>> asyncLoad(K key, Executor executor) {
-      return CompletableFuture.supplyAsync(() -> exchangeNow(key, null), exchangeExecutor);
+      return exchangeAfterPrevious(key, null);
     }
 
     @Override
     public CompletableFuture<? extends Lease<C>> asyncReload(K key, Lease<C> old, Executor executor) {
-      return CompletableFuture.supplyAsync(() -> {
-        try {
-          return exchangeNow(key, old);
-        } catch (WorkloadIdentityException e) {
+      return exchangeAfterPrevious(key, old).exceptionally(e -> {
+        if (e instanceof WorkloadIdentityException) {
           // Already logged, reported and scheduled for retry by exchangeNow. Completing with the
           // old lease keeps it in service (a failed reload would too) without Caffeine logging
           // every failure again as an unexpected exception.
           return old;
         }
-      }, exchangeExecutor);
+        throw e instanceof CompletionException c ? c : new CompletionException(e);
+      });
     }
   }
 
@@ -496,7 +519,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   /**
    * Performs the credential exchange for a key. Called on the cache's exchange threads, at most once
    * at a time per key. Throw {@link CredentialExchangeException} with {@code retryable} set
-   * correctly; other exceptions are wrapped (I/O errors as retryable).
+   * correctly; other exceptions are wrapped (I/O errors as retryable). Use timeouts: the next
+   * exchange for the key waits until this one returns.
    */
   @FunctionalInterface
   public interface Exchange<K, C> {

@@ -301,6 +301,68 @@ class CredentialCacheTest {
   }
 
   @Test
+  void aLoadWaitsForARefreshStillRunningWhenTheCredentialHardExpires() throws Exception {
+    // During an outage the last attempts come just before the hard expiry; a slow one is still
+    // running when callers find the credential dead.
+    assertExchangesNeverOverlap(cache -> clock.set(T0.plus(TTL)));
+  }
+
+  @Test
+  void aLoadWaitsForARefreshStillRunningWhenTheKeyIsInvalidated() throws Exception {
+    assertExchangesNeverOverlap(cache -> cache.invalidate("k"));
+  }
+
+  /**
+   * Hangs the first refresh, lets {@code dropEntry} take the credential out of the cache, and checks
+   * that the caller who then needs a credential waits for the running exchange instead of starting a
+   * second one beside it (Exchange promises one at a time per key).
+   */
+  private void assertExchangesNeverOverlap(java.util.function.Consumer<CredentialCache<String, String>> dropEntry)
+      throws Exception {
+    CountDownLatch refreshRunning = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch thirdStarted = new CountDownLatch(1);
+    AtomicInteger calls = new AtomicInteger();
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger maxRunning = new AtomicInteger();
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(key -> {
+      int n = calls.incrementAndGet();
+      maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+      try {
+        if (n == 2) {
+          refreshRunning.countDown();
+          release.await(5, TimeUnit.SECONDS); // a slow STS
+        } else if (n == 3) {
+          thirdStarted.countDown();
+        }
+        return Expiring.of("v" + n, clock.instant().plus(TTL));
+      } finally {
+        running.decrementAndGet();
+      }
+    }).clock(clock).build();
+    caches.add(cache);
+    assertThat(cache.get("k")).isEqualTo("v1");
+    clock.set(T0.plus(Duration.ofMinutes(55)));
+    assertThat(cache.get("k")).isEqualTo("v1"); // starts the background refresh, which hangs
+    assertThat(refreshRunning.await(5, TimeUnit.SECONDS)).isTrue();
+    dropEntry.accept(cache);
+    java.util.concurrent.FutureTask<String> caller = new java.util.concurrent.FutureTask<>(() -> cache.get("k"));
+    Thread thread = new Thread(caller, "caller");
+    thread.start();
+    // Until the caller has either started its own exchange and finished (wrong) or is waiting.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!caller.isDone() && thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    // An overlapping exchange starts at once; a correct cache cannot start one before the release,
+    // so this bounded wait only gives a wrong one the time to show itself.
+    thirdStarted.await(300, TimeUnit.MILLISECONDS);
+    release.countDown();
+    assertThat(caller.get(5, TimeUnit.SECONDS)).isEqualTo("v3");
+    assertThat(maxRunning).as("exchanges for one key running at the same time").hasValue(1);
+  }
+
+  @Test
   void aHostSuspendedPastTheExpiryGetsANewCredentialNotTheDeadOne() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     Supplier<String> bound = cache.bind("k");
