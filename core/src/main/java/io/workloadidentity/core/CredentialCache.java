@@ -284,7 +284,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
   private void failFastDuringBackoff(K key) {
     Failure failure = failures.get(key);
-    if (failure != null && clock.millis() < failure.retryAtMillis) {
+    long now = clock.millis();
+    // Before failedAt the wall clock went back: the window says nothing then, so try again.
+    if (failure != null && now >= failure.failedAtMillis && now < failure.retryAtMillis) {
       throw failure.error;
     }
   }
@@ -372,7 +374,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       Failure prior = failures.get(key);
       int n = prior == null ? 1 : prior.count + 1;
       delay = policy.backoff(n, retryable);
-      failures.put(key, new Failure(error, n, now + delay.toMillis()));
+      failures.put(key, new Failure(error, n, now, now + delay.toMillis()));
     }
     boolean serving = previous != null && now < previous.hardExpiryMillis();
     LOG.log(retryable ? Level.INFO : Level.WARNING, () -> name + " credential exchange failed"
@@ -514,7 +516,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
   }
 
-  private record Failure(WorkloadIdentityException error, int count, long retryAtMillis) {}
+  private record Failure(WorkloadIdentityException error, int count, long failedAtMillis, long retryAtMillis) {}
 
   /**
    * Performs the credential exchange for a key. Called on the cache's exchange threads, at most once

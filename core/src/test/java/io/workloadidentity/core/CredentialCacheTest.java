@@ -248,6 +248,17 @@ class CredentialCacheTest {
   }
 
   @Test
+  void aClockSteppedBackDuringTheBackoffDoesNotStretchTheBackoffByTheStep() {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    failure.set(unavailable());
+    assertThatThrownBy(() -> cache.get("k")).isInstanceOf(CredentialExchangeException.class);
+    // NTP steps the clock back an hour (a VM whose clock ran ahead at boot), and STS is back.
+    clock.set(T0.minus(Duration.ofHours(1)));
+    failure.set(null);
+    assertThat(cache.get("k")).as("a retry, not an hour of the cached error").isEqualTo("k-2");
+  }
+
+  @Test
   void aNonRetryableFailureIsReportedAtOnceButKeepsTheValidCredential() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     cache.get("k");
