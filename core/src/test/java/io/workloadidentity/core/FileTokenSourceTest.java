@@ -49,6 +49,33 @@ class FileTokenSourceTest {
   }
 
   @Test
+  void anErrorThrownByOneSourcesListenerDoesNotStopTheSharedWatcher() throws Exception {
+    KubeletVolume broken = new KubeletVolume(Files.createDirectory(dir.resolve("a")));
+    KubeletVolume healthy = new KubeletVolume(Files.createDirectory(dir.resolve("b")));
+    broken.write(token(T0, Duration.ofHours(1)));
+    healthy.write(token(T0, Duration.ofHours(1)));
+    try (FileTokenSource a = FileTokenSource.builder(broken.tokenFile()).clock(clock).build();
+        FileTokenSource b = FileTokenSource.builder(healthy.tokenFile()).clock(clock).build()) {
+      a.token();
+      b.token();
+      java.util.concurrent.CountDownLatch thrown = new java.util.concurrent.CountDownLatch(1);
+      a.onRotation(t -> {
+        thrown.countDown();
+        throw new AssertionError("a listener's own assertion");
+      });
+      BlockingQueue<ProjectedToken> rotations = new LinkedBlockingQueue<>();
+      b.onRotation(rotations::add);
+      broken.write(token(T0.plusSeconds(1), Duration.ofHours(1)));
+      assertThat(thrown.await(2, TimeUnit.SECONDS)).isTrue();
+      String next = token(T0.plusSeconds(2), Duration.ofHours(1));
+      healthy.write(next);
+      ProjectedToken seen = rotations.poll(2, TimeUnit.SECONDS);
+      assertThat(seen).as("the other source's rotation, seen by the shared watcher").isNotNull();
+      assertThat(seen.value()).isEqualTo(next);
+    }
+  }
+
+  @Test
   void pollingAloneSeesRotationsWithinThePollInterval() throws Exception {
     KubeletVolume volume = new KubeletVolume(dir);
     volume.write(token(T0, Duration.ofHours(1)));

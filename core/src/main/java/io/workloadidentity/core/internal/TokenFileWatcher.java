@@ -223,7 +223,9 @@ public final class TokenFileWatcher {
       }
       try {
         callback.run();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // Errors too (a listener's AssertionError, a NoClassDefFoundError): this thread serves every
+        // source in the JVM, and a dead one would never be restarted.
         LOG.log(Level.WARNING, "Token file check for " + directory + " failed", e);
       }
     }
