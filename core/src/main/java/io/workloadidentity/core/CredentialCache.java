@@ -282,6 +282,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     return inFlight.get();
   }
 
+  /** Per-key bookkeeping outside Caffeine (tests check nothing is kept for keys that are gone). */
+  int keysTracked() {
+    return handles.size() + failures.size();
+  }
+
   private void failFastDuringBackoff(K key) {
     Failure failure = failures.get(key);
     long now = clock.millis();
@@ -374,7 +379,13 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       Failure prior = failures.get(key);
       int n = prior == null ? 1 : prior.count + 1;
       delay = policy.backoff(n, retryable);
+      // Nothing is cached for the key: keep no read handle, and forget failures nobody retried
+      // for a maximum backoff after their window (they no longer count as consecutive), or every
+      // key that ever failed would be kept forever (the maximum size bounds only Caffeine).
+      long forgetAfter = policy.backoffCeiling(Integer.MAX_VALUE, true).toMillis();
+      failures.values().removeIf(f -> now >= f.retryAtMillis + forgetAfter || now < f.failedAtMillis);
       failures.put(key, new Failure(error, n, now, now + delay.toMillis()));
+      handles.remove(key);
     }
     boolean serving = previous != null && now < previous.hardExpiryMillis();
     LOG.log(retryable ? Level.INFO : Level.WARNING, () -> name + " credential exchange failed"

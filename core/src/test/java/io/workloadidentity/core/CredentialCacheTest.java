@@ -259,6 +259,21 @@ class CredentialCacheTest {
   }
 
   @Test
+  void keysWhoseExchangeFailedAreNotKeptForever() {
+    // For example a role per tenant, some of which do not trust the cluster: the maximum size
+    // bounds the credentials, and must bound what is kept for failed keys too.
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    failure.set(new CredentialExchangeException("AccessDenied: not authorized", "test", "AccessDenied", 403, false, null));
+    for (int i = 0; i < 200; i++) {
+      String key = "tenant-" + i;
+      assertThatThrownBy(() -> cache.get(key)).isInstanceOf(CredentialExchangeException.class);
+    }
+    clock.advance(Duration.ofMinutes(3)); // every backoff window, and a maximum backoff more, is over
+    assertThatThrownBy(() -> cache.get("tenant-x")).isInstanceOf(CredentialExchangeException.class);
+    assertThat(cache.keysTracked()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
   void aNonRetryableFailureIsReportedAtOnceButKeepsTheValidCredential() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     cache.get("k");
