@@ -59,6 +59,8 @@ import java.util.function.Supplier;
  */
 public final class CredentialCache<K, C> implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(CredentialCache.class.getName());
+  /** Delay of a timer that found a refresh still finishing: look again once its outcome is in. */
+  private static final long RECHECK_MILLIS = 100;
 
   private final Exchange<K, C> exchange;
   private final Clock clock;
@@ -255,7 +257,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     return lease;
   }
 
-  private void maybeRefresh(K key, Lease<C> lease, long now) {
+  /** Starts a refresh if one is due and none is running for this lease; returns whether it claimed one. */
+  private boolean maybeRefresh(K key, Lease<C> lease, long now) {
     if (now >= lease.nextAttemptAtMillis() && !closed && lease.tryStartRefresh()) {
       cancelTimer(key);
       int started = lease.exchangesStarted();
@@ -264,8 +267,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         cache.synchronous().refresh(key).whenComplete((v, e) -> {
           // Caffeine may hand back a reload that was already finishing instead of starting ours;
           // then no exchange ran for this claim, so release it or this lease would never refresh.
+          // The timer was cancelled above, and the reload's own timer may have been the one that
+          // fired for this claim: look again, or an idle key would never be refreshed.
           if (lease.exchangesStarted() == started) {
             lease.releaseRefresh();
+            schedule(key, RECHECK_MILLIS);
           }
           inFlight.decrementAndGet();
         });
@@ -274,7 +280,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         inFlight.decrementAndGet();
         throw e;
       }
+      return true;
     }
+    return false;
   }
 
   /** Exchanges currently running (tests wait for background refreshes with it). */
@@ -426,8 +434,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     long now = clock.millis();
     if (now < lease.nextAttemptAtMillis()) {
       schedule(key, lease.nextAttemptAtMillis() - now); // fired early: timers use the monotonic clock
-    } else {
-      maybeRefresh(key, lease, now);
+    } else if (!maybeRefresh(key, lease, now)) {
+      // The lease was just replaced, or its refresh is finishing, and Caffeine does not have the
+      // outcome yet (the exchange arms the next timer before returning): look again shortly.
+      schedule(key, RECHECK_MILLIS);
     }
   }
 

@@ -389,6 +389,51 @@ class CredentialCacheTest {
   }
 
   @Test
+  void aRetryTimerFiringBeforeItsFailedRefreshHasFinishedStillLeavesATimer() throws Exception {
+    // The retry timer is armed inside the failing exchange, before the listener runs and Caffeine
+    // takes the outcome: a slow listener (or a GC pause) longer than the backoff lets it fire early.
+    CountDownLatch inListener = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    CredentialCache<String, String> cache = counting().name("test").clock(clock)
+        .refreshPolicy(RefreshPolicy.builder().backoff(Duration.ofMillis(1), Duration.ofMillis(1)).build())
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onRefreshFailed(String key, WorkloadIdentityException error, Duration retryIn) {
+            if (inListener.getCount() > 0) {
+              inListener.countDown();
+              try {
+                proceed.await(5, TimeUnit.SECONDS); // a slow metrics push
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+          }
+        }).build();
+    caches.add(cache);
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    clock.set(T0.plus(Duration.ofMinutes(50)));
+    failure.set(unavailable());
+    assertThat(cache.get("k")).isEqualTo("k-1"); // the refresh fails, its listener is slow
+    assertThat(inListener.await(5, TimeUnit.SECONDS)).isTrue();
+    clock.advance(Duration.ofSeconds(1)); // the retry timer (1 ms) is due, and fires
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (cache.refreshesInFlight() < 2 && System.nanoTime() < deadline) {
+      Thread.onSpinWait(); // until the timer has joined the refresh that is still finishing
+    }
+    assertThat(cache.refreshesInFlight()).isEqualTo(2);
+    proceed.countDown();
+    awaitIdle(cache);
+    // STS is back; nobody reads the key (an idle provider): only a timer can refresh it now.
+    failure.set(null);
+    clock.advance(Duration.ofSeconds(1));
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (exchanges.get() < 3 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(exchanges).as("a background retry without any read").hasValue(3);
+  }
+
+  @Test
   void aHostSuspendedPastTheExpiryGetsANewCredentialNotTheDeadOne() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     Supplier<String> bound = cache.bind("k");
