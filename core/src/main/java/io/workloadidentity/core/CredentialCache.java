@@ -196,7 +196,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     cache.synchronous().invalidate(key);
   }
 
-  /** Stops background refreshes and the cache's threads. Idempotent. */
+  /**
+   * Stops background refreshes and the cache's threads. Afterwards {@link #get}, {@link #getAsync},
+   * {@link #refresh} and {@linkplain #bind bound} suppliers throw {@link IllegalStateException}.
+   * Idempotent.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -206,6 +210,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     if (rotationSubscription != null) {
       rotationSubscription.close();
     }
+    // Bound handles read leases without the cache: retired, they fail like get() does.
+    cache.synchronous().asMap().values().forEach(Lease::retire);
     cache.synchronous().invalidateAll();
     handles.clear();
     timers.values().forEach(t -> t.cancel(false));

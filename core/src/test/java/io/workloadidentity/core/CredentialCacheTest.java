@@ -484,6 +484,16 @@ class CredentialCacheTest {
   }
 
   @Test
+  void aBoundHandleFailsAfterCloseLikeGet() {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    Supplier<String> bound = cache.bind("k");
+    assertThat(bound.get()).isEqualTo("k-1");
+    cache.close();
+    // Not 48 minutes later, at the refresh point that no timer will serve any more.
+    assertThatThrownBy(bound::get).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+  }
+
+  @Test
   void invalidateForcesANewExchange() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     Supplier<String> bound = cache.bind("k");
