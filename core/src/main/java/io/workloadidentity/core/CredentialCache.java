@@ -42,7 +42,8 @@ import java.util.function.Supplier;
  *       most one exchange per key is in flight.
  *   <li>A failed refresh keeps the valid credential in service and is retried with capped
  *       exponential backoff and full jitter until it succeeds. Every failure is reported to the
- *       {@link Listener} and the log at once; a non-retryable one backs off at the maximum.
+ *       {@link Listener} and the log at once; a non-retryable one backs off with the maximum
+ *       ceiling from the first failure (full jitter still applies, see {@link RefreshPolicy}).
  *   <li>After the hard expiry the credential is never returned: the next caller waits for a new
  *       exchange, and gets its typed {@link WorkloadIdentityException} if it fails. Within the
  *       backoff window after such a failure, callers get the same error without a new exchange.
@@ -553,6 +554,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    */
   @FunctionalInterface
   public interface Exchange<K, C> {
+    /**
+     * Obtains a new credential for {@code key} from the cloud.
+     *
+     * @return the credential and when it expires (in the cloud's words, not a lifetime guessed here)
+     * @throws Exception preferably a {@link CredentialExchangeException} saying whether a retry can help
+     */
     Expiring<C> exchange(K key) throws Exception;
   }
 
@@ -627,6 +634,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       return this;
     }
 
+    /** A new cache; it owns threads until {@link CredentialCache#close()}. */
     public CredentialCache<K, C> build() {
       return new CredentialCache<>(this);
     }

@@ -329,6 +329,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
       return this;
     }
 
+    /** A new source, registered with the shared watcher until {@link FileTokenSource#close()}. */
     public FileTokenSource build() {
       return new FileTokenSource(this);
     }
