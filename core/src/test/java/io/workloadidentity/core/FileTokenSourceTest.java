@@ -76,6 +76,33 @@ class FileTokenSourceTest {
   }
 
   @Test
+  void aTokenOnAFileSystemThatCannotBeWatchedIsReadAndBreaksNoOtherSource() throws Exception {
+    // Jimfs in a user's tests, or the JDK's zip file system: registering its directory with the
+    // default WatchService throws ProviderMismatchException, a RuntimeException.
+    String raw = token(T0, Duration.ofHours(1));
+    try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(dir.resolve("tokens.zip"),
+        java.util.Map.of("create", "true"))) {
+      Path file = Files.writeString(Files.createDirectory(zip.getPath("/run")).resolve("token"), raw);
+      try (FileTokenSource source = FileTokenSource.builder(file).clock(clock).build()) {
+        assertThat(source.token().value()).isEqualTo(raw);
+      }
+    }
+    // The shared watcher still serves ordinary sources.
+    KubeletVolume volume = new KubeletVolume(Files.createDirectory(dir.resolve("volume")));
+    volume.write(token(T0, Duration.ofHours(1)));
+    try (FileTokenSource source = FileTokenSource.builder(volume.tokenFile()).clock(clock).build()) {
+      BlockingQueue<ProjectedToken> rotations = new LinkedBlockingQueue<>();
+      source.onRotation(rotations::add);
+      source.token();
+      String next = token(T0.plusSeconds(1), Duration.ofHours(1));
+      volume.write(next);
+      ProjectedToken seen = rotations.poll(2, TimeUnit.SECONDS);
+      assertThat(seen).as("rotation seen by the shared watcher").isNotNull();
+      assertThat(seen.value()).isEqualTo(next);
+    }
+  }
+
+  @Test
   void pollingAloneSeesRotationsWithinThePollInterval() throws Exception {
     KubeletVolume volume = new KubeletVolume(dir);
     volume.write(token(T0, Duration.ofHours(1)));

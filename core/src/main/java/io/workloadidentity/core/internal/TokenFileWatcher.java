@@ -94,9 +94,11 @@ public final class TokenFileWatcher {
           StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY);
       keys.put(key, dir);
       dirs.put(dir, key);
-    } catch (IOException | UnsupportedOperationException e) {
-      // inotify limits ("too many open files"), a missing directory, or no watch support: polling
-      // still works, only slower; say so once.
+    } catch (IOException | RuntimeException e) {
+      // inotify limits ("too many open files"), a missing directory, no watch support, or a path of
+      // another file system (ProviderMismatchException; Jimfs, zipfs): polling still works, only
+      // slower; say so once. Throwing would leave the registration behind and, on the watcher
+      // thread's retry, end that thread for every source.
       if (!watchUnavailableLogged) {
         watchUnavailableLogged = true;
         LOG.log(Level.INFO, "Cannot watch " + dir + " (" + e + "); relying on polling for token rotation.");
