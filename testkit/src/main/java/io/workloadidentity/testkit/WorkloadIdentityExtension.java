@@ -65,6 +65,8 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
       r.onClose(() -> Files.deleteIfExists(dir));
       return r.cluster().projectedVolume(dir, r.settings.spec);
     });
+    m.put(FakeGcp.class, r -> FakeGcp.builder().clock(r.clock()).build());
+    m.put(FakeGcpMetadataServer.class, r -> FakeGcpMetadataServer.builder().clock(r.clock()).build());
     return m;
   }
 

@@ -143,8 +143,10 @@ public abstract class FakeServer implements AutoCloseable {
         response = handle(request);
       } else {
         response = switch (fault.kind()) {
+          // SSLSocket does not support shutdownInput/Output: asking for them left HTTPS clients
+          // waiting for their read timeout instead of seeing the connection drop.
           case CONNECTION_RESET -> new MockResponse.Builder()
-              .onResponseStart(new SocketEffect.CloseSocket(true, true, true))
+              .onResponseStart(new SocketEffect.CloseSocket(true, !https, !https))
               .build();
           case MALFORMED_BODY -> renderMalformed(request);
           default -> renderFault(fault, request);
