@@ -441,9 +441,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     long now = clock.millis();
     if (now < lease.nextAttemptAtMillis()) {
       schedule(key, lease.nextAttemptAtMillis() - now); // fired early: timers use the monotonic clock
-    } else if (!maybeRefresh(key, lease, now)) {
-      // The lease was just replaced, or its refresh is finishing, and Caffeine does not have the
-      // outcome yet (the exchange arms the next timer before returning): look again shortly.
+    } else if (!maybeRefresh(key, lease, now) && lease.isRetired()) {
+      // The exchange that replaced this lease armed this timer before Caffeine had its outcome;
+      // look again shortly. (A claim that is refused because a refresh runs needs nothing: that
+      // refresh arms the next timer when it ends.)
       schedule(key, RECHECK_MILLIS);
     }
   }
