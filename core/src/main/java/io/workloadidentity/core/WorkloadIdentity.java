@@ -95,8 +95,9 @@ public final class WorkloadIdentity implements AutoCloseable {
    */
   private static String describe(Throwable e) {
     return e instanceof LinkageError
-        ? e + ": another version of this cloud's SDK is on the class path than the one this module was built"
-            + " with; align the versions (mvn dependency:tree shows which dependency brings it)."
+        ? e + ": a dependency of this cloud module is missing from the class path, or in another version than"
+            + " the one the module was built with; align the versions (mvn dependency:tree shows which"
+            + " dependency brings it)."
         : e.getMessage();
   }
 
