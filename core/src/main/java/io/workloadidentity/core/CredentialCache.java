@@ -19,6 +19,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -101,7 +102,15 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     this.timer = Threads.scheduler("workload-identity-" + name + "-timer");
     this.wallClock = new WallClock(clock, timer);
     this.cache = Caffeine.newBuilder()
-        .executor(exchangeExecutor)
+        // Caffeine hands maintenance and removal notifications to this executor; after close() the
+        // pool is shut down, so run them inline rather than have Caffeine log the rejection.
+        .executor(task -> {
+          try {
+            exchangeExecutor.execute(task);
+          } catch (RejectedExecutionException e) {
+            task.run();
+          }
+        })
         .maximumSize(b.maximumSize)
         .expireAfter(new HardExpiry<K, C>(clock))
         .removalListener((K key, Lease<C> lease, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
@@ -569,7 +578,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    * thrown by a listener is logged and otherwise ignored. Every method has an empty default.
    */
   public interface Listener<K> {
-    /** A credential was obtained (first load or refresh). */
+    /**
+     * A credential was obtained (first load or refresh). Called on the exchange thread as soon as
+     * the exchange returns, which may be a moment before the cache starts serving the new
+     * credential: a read made from inside this callback can still see the previous one.
+     */
     default void onRefreshed(K key, Instant expiresAt) {}
 
     /** An exchange failed; the next attempt is in {@code retryIn} (a valid credential, if any, is still served). */

@@ -32,9 +32,8 @@ public interface TokenSource {
    * Registers a listener called with the new token each time the source sees a different token.
    * Listeners run on the thread that noticed the change (the shared watcher thread, or a caller of
    * {@link #token()}); they must be quick and must not throw. A {@link FileTokenSource} calls them
-   * while holding its lock, so that they see rotations in order: a listener must not wait for
-   * another thread that uses the same source (for example by joining a credential refresh whose
-   * exchange calls {@link #refresh()}), or both wait forever.
+   * without holding its lock, so a listener may use the source; when rotations follow each other
+   * quickly, only the newest token is announced.
    *
    * @return a handle whose {@link Subscription#close()} removes the listener
    */

@@ -254,4 +254,22 @@ class FileTokenSourceTest {
     }
     assertThat(TokenFileWatcher.shared().isRunning()).isFalse();
   }
+
+  @Test
+  void aRotationListenerMayWaitForAnotherThreadUsingTheSource() throws Exception {
+    Path file = Files.writeString(dir.resolve("token"), token(T0, Duration.ofHours(1)));
+    try (FileTokenSource source = FileTokenSource.builder(file).clock(clock).watch(false).build()) {
+      source.token();
+      java.util.concurrent.CompletableFuture<String> seenByOtherThread = new java.util.concurrent.CompletableFuture<>();
+      source.onRotation(t -> {
+        // What a cloud module's listener does when it joins a refresh whose exchange re-reads the token.
+        seenByOtherThread.complete(java.util.concurrent.CompletableFuture.supplyAsync(() -> source.refresh().value())
+            .completeOnTimeout("deadlock", 2, TimeUnit.SECONDS).join());
+      });
+      String next = token(T0.plusSeconds(1), Duration.ofHours(1));
+      Files.writeString(file, next);
+      source.refresh();
+      assertThat(seenByOtherThread.get(5, TimeUnit.SECONDS)).isEqualTo(next);
+    }
+  }
 }

@@ -120,7 +120,7 @@ public final class TokenFileWatcher {
         snapshot = List.copyOf(registrations);
         // Re-register directories whose key died (volume re-mounted) or that did not exist yet.
         for (Registration r : snapshot) {
-          if (r.watch && !dirs.containsKey(r.directory) && System.nanoTime() >= r.nextWatchAttemptNanos) {
+          if (r.watch && !dirs.containsKey(r.directory) && System.nanoTime() - r.nextWatchAttemptNanos >= 0) {
             r.nextWatchAttemptNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             watch(r.directory);
           }
