@@ -35,6 +35,18 @@ public final class Events implements CredentialCache.Listener<Object> {
     return refreshed.get() + failed.get();
   }
 
+  /** Whether {@code condition} becomes true within {@code wait}. */
+  static boolean eventually(BooleanSupplier condition, Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+    }
+    return true;
+  }
+
   /** Waits up to 10 s for {@code condition}; background refreshes take milliseconds on loopback. */
   static void await(BooleanSupplier condition, String what) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
