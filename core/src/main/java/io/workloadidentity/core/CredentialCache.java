@@ -349,6 +349,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     if (previous != null) {
       previous.exchangeStarted();
     }
+    tell(() -> listener.onExchangeStarted(key));
     try {
       Expiring<C> result = Objects.requireNonNull(exchange.exchange(key), "exchange returned null");
       long now = clock.millis();
@@ -578,6 +579,13 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    * thrown by a listener is logged and otherwise ignored. Every method has an empty default.
    */
   public interface Listener<K> {
+    /**
+     * An exchange for {@code key} is starting (a first load, a refresh or a retry); it ends with
+     * {@link #onRefreshed} or {@link #onRefreshFailed}. Useful for metrics, and for tests that move
+     * an injected clock only once background work has finished.
+     */
+    default void onExchangeStarted(K key) {}
+
     /**
      * A credential was obtained (first load or refresh). Called on the exchange thread as soon as
      * the exchange returns, which may be a moment before the cache starts serving the new

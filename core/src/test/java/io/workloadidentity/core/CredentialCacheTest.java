@@ -531,6 +531,41 @@ class CredentialCacheTest {
     }
   }
 
+  @Test
+  void everyExchangeIsAnnouncedBeforeItsOutcome() {
+    List<String> events = new CopyOnWriteArrayList<>();
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(k -> {
+          if (failure.get() != null) {
+            throw failure.get();
+          }
+          return Expiring.of("v", clock.instant().plus(TTL));
+        })
+        .clock(clock)
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onExchangeStarted(String key) {
+            events.add("started");
+          }
+
+          @Override
+          public void onRefreshed(String key, Instant expiresAt) {
+            events.add("refreshed");
+          }
+
+          @Override
+          public void onRefreshFailed(String key, WorkloadIdentityException error, Duration retryIn) {
+            events.add("failed");
+          }
+        }).build();
+    caches.add(cache);
+    cache.get("k");
+    failure.set(unavailable());
+    clock.advance(Duration.ofMinutes(55));
+    cache.get("k");
+    awaitIdle(cache);
+    assertThat(events).containsExactly("started", "refreshed", "started", "failed");
+  }
+
   /** Waits (bounded) until the cache serves {@code expected}: a refreshed value is installed asynchronously. */
   private static void awaitValue(CredentialCache<String, String> cache, String key, String expected) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
