@@ -152,30 +152,11 @@ final class AwsAct implements CloudAct {
       stage.clock().advance(life.multipliedBy(82).dividedBy(100)); // ~49 min: refresh due, ~11 min left
       int calls = sts.assumeRoleRequests().size();
       sts.faults().failAlways(Fault.serverError(503));
-      int reads = 0;
-      for (int s = 0; s < 8 * 60; s++) { // eight minutes of outage, a read every simulated second
-        int before = events.outcomes();
-        int requestsBefore = sts.assumeRoleRequests().size();
-        check(session(p).accessKeyId().equals(first.accessKeyId()), "every read during the outage succeeds");
-        reads++;
-        if (sts.assumeRoleRequests().size() > requestsBefore || events.outcomes() > before) {
-          Events.await(() -> events.outcomes() > before, "the failed attempt to be recorded");
-        }
-        stage.clock().advance(Duration.ofSeconds(1));
-      }
+      int reads = events.readEverySecond(stage, 8 * 60,
+          () -> check(session(p).accessKeyId().equals(first.accessKeyId()), "every read during the outage succeeds"));
       int attempts = sts.assumeRoleRequests().size() - calls;
       sts.faults().clear();
-      boolean recovered = false;
-      for (int s = 0; s < 180 && !recovered; s++) { // the next attempt comes within the backoff ceiling
-        stage.clock().advance(Duration.ofSeconds(1));
-        int before = events.outcomes();
-        int requestsBefore = sts.assumeRoleRequests().size();
-        session(p);
-        if (sts.assumeRoleRequests().size() > requestsBefore) {
-          Events.await(() -> events.outcomes() > before, "the attempt after the outage");
-        }
-        recovered = !session(p).accessKeyId().equals(first.accessKeyId());
-      }
+      boolean recovered = events.advanceUntil(stage, 180, () -> !session(p).accessKeyId().equals(first.accessKeyId()));
       check(recovered, "fresh credentials once STS recovered");
       check(attempts < reads / 10, "backoff, not an STS call per read");
       stage.detail("STS answered 503 for 8 simulated minutes: " + reads + " reads, 0 errors, " + attempts

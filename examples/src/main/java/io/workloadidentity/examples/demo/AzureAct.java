@@ -163,31 +163,11 @@ final class AzureAct implements CloudAct {
       stage.clock().advance(life.multipliedBy(82).dividedBy(100));
       int calls = posts();
       entra.faults().failAlways(Fault.serverError(503));
-      int reads = 0;
-      for (int s = 0; s < 8 * 60; s++) {
-        int before = events.outcomes();
-        int requestsBefore = posts();
-        check(token(c).equals(first), "every read during the outage succeeds");
-        if (s < 3 || posts() != requestsBefore) System.err.println("DBG s=" + s + " posts=" + posts() + " before=" + requestsBefore + " outcomes=" + events.outcomes() + " all=" + entra.requestCount() + " clock=" + stage.clock().instant() + " exp=" + c.getTokenSync(VAULT).getExpiresAt() + " refreshAt=" + c.getTokenSync(VAULT).getRefreshAt());
-        reads++;
-        if (posts() > requestsBefore) {
-          Events.await(() -> events.outcomes() > before, "the failed attempt to be recorded");
-        }
-        stage.clock().advance(Duration.ofSeconds(1));
-      }
+      int reads = events.readEverySecond(stage, 8 * 60,
+          () -> check(token(c).equals(first), "every read during the outage succeeds"));
       int attempts = posts() - calls;
       entra.faults().clear();
-      boolean recovered = false;
-      for (int s = 0; s < 180 && !recovered; s++) {
-        stage.clock().advance(Duration.ofSeconds(1));
-        int before = events.outcomes();
-        int requestsBefore = posts();
-        token(c);
-        if (posts() > requestsBefore) {
-          Events.await(() -> events.outcomes() > before, "the attempt after the outage");
-        }
-        recovered = Events.eventually(() -> !token(c).equals(first), Duration.ofMillis(posts() > requestsBefore ? 2000 : 0));
-      }
+      boolean recovered = events.advanceUntil(stage, 180, () -> !token(c).equals(first));
       check(recovered, "a fresh token once Entra recovered");
       check(attempts < reads / 10, "backoff, not a token request per read");
       stage.detail("Entra answered 503 for 8 simulated minutes: " + reads + " reads, 0 errors, " + attempts

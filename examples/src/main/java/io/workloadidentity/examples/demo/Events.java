@@ -12,9 +12,15 @@ import java.util.function.BooleanSupplier;
 
 /** Counts a credential cache's events so the demo can wait for background work without sleeping blindly. */
 public final class Events implements CredentialCache.Listener<Object> {
+  final AtomicInteger started = new AtomicInteger();
   final AtomicInteger refreshed = new AtomicInteger();
   final AtomicInteger failed = new AtomicInteger();
   final AtomicInteger rotated = new AtomicInteger();
+
+  @Override
+  public void onExchangeStarted(Object key) {
+    started.incrementAndGet();
+  }
 
   @Override
   public void onRefreshed(Object key, Instant expiresAt) {
@@ -33,6 +39,42 @@ public final class Events implements CredentialCache.Listener<Object> {
 
   int outcomes() {
     return refreshed.get() + failed.get();
+  }
+
+  /**
+   * Waits until every exchange that started has ended. The demo moves its clock in large steps;
+   * moving it while an exchange is still running would misstate when that exchange happened.
+   */
+  void settle() {
+    await(() -> outcomes() >= started.get(), "the running exchange to end");
+  }
+
+  /**
+   * Reads once per simulated second for {@code seconds}, letting any exchange a read started end
+   * before time moves on; {@code read} checks what it reads. Returns the number of reads.
+   */
+  int readEverySecond(Stage stage, int seconds, Runnable read) {
+    for (int s = 0; s < seconds; s++) {
+      read.run();
+      settle();
+      stage.clock().advance(Duration.ofSeconds(1));
+    }
+    return seconds;
+  }
+
+  /** Moves time a second at a time (at most {@code maxSeconds}) until {@code changed} holds. */
+  boolean advanceUntil(Stage stage, int maxSeconds, BooleanSupplier changed) {
+    for (int s = 0; s < maxSeconds; s++) {
+      if (changed.getAsBoolean()) {
+        return true;
+      }
+      settle();
+      if (changed.getAsBoolean()) {
+        return true;
+      }
+      stage.clock().advance(Duration.ofSeconds(1));
+    }
+    return changed.getAsBoolean();
   }
 
   /** Whether {@code condition} becomes true within {@code wait}. */

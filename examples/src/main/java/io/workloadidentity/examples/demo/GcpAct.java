@@ -164,30 +164,11 @@ final class GcpAct implements CloudAct {
       stage.clock().advance(life.multipliedBy(82).dividedBy(100));
       int calls = gcp.requestCount(FakeGcp.STS_PATH);
       gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.serverError(503));
-      int reads = 0;
-      for (int s = 0; s < 8 * 60; s++) {
-        int before = events.outcomes();
-        int requestsBefore = gcp.requestCount(FakeGcp.STS_PATH);
-        check(bearer(c).equals(first), "every read during the outage succeeds");
-        reads++;
-        if (gcp.requestCount(FakeGcp.STS_PATH) > requestsBefore) {
-          Events.await(() -> events.outcomes() > before, "the failed attempt to be recorded");
-        }
-        stage.clock().advance(Duration.ofSeconds(1));
-      }
+      int reads = events.readEverySecond(stage, 8 * 60,
+          () -> check(bearer(c).equals(first), "every read during the outage succeeds"));
       int attempts = gcp.requestCount(FakeGcp.STS_PATH) - calls;
       gcp.faults().clear();
-      boolean recovered = false;
-      for (int s = 0; s < 180 && !recovered; s++) {
-        stage.clock().advance(Duration.ofSeconds(1));
-        int before = events.outcomes();
-        int requestsBefore = gcp.requestCount(FakeGcp.STS_PATH);
-        bearer(c);
-        if (gcp.requestCount(FakeGcp.STS_PATH) > requestsBefore) {
-          Events.await(() -> events.outcomes() > before, "the attempt after the outage");
-        }
-        recovered = !bearer(c).equals(first);
-      }
+      boolean recovered = events.advanceUntil(stage, 180, () -> !bearer(c).equals(first));
       check(recovered, "a fresh token once STS recovered");
       check(attempts < reads / 10, "backoff, not an STS call per read");
       stage.detail("Google STS answered 503 for 8 simulated minutes: " + reads + " reads, 0 errors, " + attempts
