@@ -26,6 +26,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
@@ -375,7 +376,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       schedule(key, lease.refreshAtMillis() - now);
       LOG.log(Level.DEBUG, () -> name + " credential obtained for " + key + " in " + (clock.millis() - started)
           + " ms; expires " + result.expiresAt() + ", refresh at " + Instant.ofEpochMilli(lease.refreshAtMillis()));
-      tell(() -> listener.onRefreshed(key, result.expiresAt()));
+      announceWhenServed(key, lease, result.expiresAt());
       return lease;
     } catch (Throwable t) {
       WorkloadIdentityException error = asWorkloadIdentityException(t);
@@ -423,6 +424,32 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    * Calls the listener. Its exception must not turn a successful exchange into a failure (the
    * replaced lease is already retired: it would stay in service and never refresh again).
    */
+  /**
+   * Calls {@link Listener#onRefreshed} once the cache serves {@code lease}, so a listener (or a test
+   * waiting on it) that reads the cache sees the new credential. Caffeine installs a reloaded value
+   * after the reload's future completes, on the completing thread, so the exchange itself cannot
+   * wait for it: a short-lived task on the exchange pool does (bounded to one second, after which
+   * it reports anyway: the key may have been invalidated meanwhile).
+   */
+  private void announceWhenServed(K key, Lease<C> lease, Instant expiresAt) {
+    try {
+      exchangeExecutor.execute(() -> {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (!serves(key, lease) && !closed && System.nanoTime() - deadline < 0) {
+          LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+        }
+        tell(() -> listener.onRefreshed(key, expiresAt));
+      });
+    } catch (RejectedExecutionException e) {
+      // closed: nobody is listening any more
+    }
+  }
+
+  private boolean serves(K key, Lease<C> lease) {
+    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    return f != null && f.isDone() && !f.isCompletedExceptionally() && f.join() == lease;
+  }
+
   private void tell(Runnable event) {
     try {
       event.run();
@@ -587,9 +614,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     default void onExchangeStarted(K key) {}
 
     /**
-     * A credential was obtained (first load or refresh). Called on the exchange thread as soon as
-     * the exchange returns, which may be a moment before the cache starts serving the new
-     * credential: a read made from inside this callback can still see the previous one.
+     * A credential was obtained (first load or refresh) and the cache now serves it: a read made
+     * from this callback sees the new credential.
      */
     default void onRefreshed(K key, Instant expiresAt) {}
 

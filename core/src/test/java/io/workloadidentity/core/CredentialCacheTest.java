@@ -559,11 +559,39 @@ class CredentialCacheTest {
         }).build();
     caches.add(cache);
     cache.get("k");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (events.size() < 2 && System.nanoTime() < deadline) {
+      Thread.onSpinWait(); // "refreshed" is announced once the cache serves the credential
+    }
     failure.set(unavailable());
     clock.advance(Duration.ofMinutes(55));
     cache.get("k");
     awaitIdle(cache);
     assertThat(events).containsExactly("started", "refreshed", "started", "failed");
+  }
+
+  @Test
+  void whenOnRefreshedIsCalledTheCacheAlreadyServesTheNewCredential() throws Exception {
+    java.util.concurrent.BlockingQueue<String> servedAtEvent = new java.util.concurrent.LinkedBlockingQueue<>();
+    AtomicReference<CredentialCache<String, String>> self = new AtomicReference<>();
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(
+            k -> Expiring.of("v" + exchanges.incrementAndGet(), clock.instant().plus(TTL)))
+        .clock(clock)
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onRefreshed(String key, Instant expiresAt) {
+            servedAtEvent.add(self.get().get(key));
+          }
+        }).build();
+    self.set(cache);
+    caches.add(cache);
+    assertThat(cache.get("k")).isEqualTo("v1");
+    assertThat(servedAtEvent.poll(5, TimeUnit.SECONDS)).isEqualTo("v1");
+    for (int cycle = 2; cycle <= 20; cycle++) {
+      clock.advance(Duration.ofMinutes(55));
+      cache.get("k"); // starts the background refresh
+      assertThat(servedAtEvent.poll(5, TimeUnit.SECONDS)).as("cycle %d", cycle).isEqualTo("v" + cycle);
+    }
   }
 
   /** Waits (bounded) until the cache serves {@code expected}: a refreshed value is installed asynchronously. */
