@@ -26,7 +26,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
@@ -185,13 +184,18 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    */
   public CompletableFuture<C> refresh(K key) {
     checkOpen();
-    return cache.synchronous().refresh(key).thenApply(lease -> {
-      // A failed reload keeps the old lease in service; it is not the answer to this request.
-      if (lease.failure() != null) {
-        throw lease.failure();
-      }
-      return lease.value();
-    });
+    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    Lease<C> lease = f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
+    if (lease == null) {
+      return CompletableFuture.supplyAsync(() -> get(key), exchangeExecutor);
+    }
+    if (lease.tryStartRefresh()) {
+      cancelTimer(key);
+      return startRefresh(key, lease).thenApply(Lease::value);
+    }
+    // A refresh is already running for this credential: its outcome is the answer.
+    CompletableFuture<Lease<C>> running = exchanges.get(key);
+    return running == null ? CompletableFuture.completedFuture(lease.value()) : running.thenApply(Lease::value);
   }
 
   /** Drops the credential for {@code key}; the next {@link #get} performs a new exchange. */
@@ -278,28 +282,53 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private boolean maybeRefresh(K key, Lease<C> lease, long now) {
     if (now >= lease.nextAttemptAtMillis() && !closed && lease.tryStartRefresh()) {
       cancelTimer(key);
-      int started = lease.exchangesStarted();
-      inFlight.incrementAndGet();
-      try {
-        cache.synchronous().refresh(key).whenComplete((v, e) -> {
-          // Caffeine may hand back a reload that was already finishing instead of starting ours;
-          // then no exchange ran for this claim, so release it or this lease would never refresh.
-          // The timer was cancelled above, and the reload's own timer may have been the one that
-          // fired for this claim: look again, or an idle key would never be refreshed.
-          if (lease.exchangesStarted() == started) {
-            lease.releaseRefresh();
-            schedule(key, RECHECK_MILLIS);
-          }
-          inFlight.decrementAndGet();
-        });
-      } catch (RuntimeException e) {
-        lease.releaseRefresh();
-        inFlight.decrementAndGet();
-        throw e;
-      }
+      startRefresh(key, lease);
       return true;
     }
     return false;
+  }
+
+  /**
+   * Runs a refresh of {@code lease}, which the caller has claimed, and installs its result. The
+   * exchange is ours, not Caffeine's {@code refresh(key)}: Caffeine installs a reloaded value only if
+   * no other refresh call touched the key meanwhile and otherwise silently drops it, and it installs
+   * after the reload's future completes, so nobody could tell when the new credential is served.
+   */
+  private CompletableFuture<Lease<C>> startRefresh(K key, Lease<C> lease) {
+    inFlight.incrementAndGet();
+    return exchangeAfterPrevious(key, lease).whenComplete((fresh, error) -> {
+      try {
+        if (fresh != null) {
+          install(key, lease, fresh);
+        }
+        // On failure exchangeNow has already released the claim and armed the retry.
+      } finally {
+        inFlight.decrementAndGet();
+      }
+    });
+  }
+
+  /** Replaces {@code old} with {@code fresh} if the cache still holds {@code old}, then reports it. */
+  private void install(K key, Lease<C> old, Lease<C> fresh) {
+    CompletableFuture<Lease<C>> next = CompletableFuture.completedFuture(fresh);
+    boolean[] installed = new boolean[1];
+    cache.asMap().computeIfPresent(key, (k, f) -> {
+      if (f.isDone() && !f.isCompletedExceptionally() && f.join() == old) {
+        installed[0] = true;
+        return next;
+      }
+      return f; // invalidated or replaced meanwhile: that decision stands
+    });
+    if (installed[0]) {
+      old.retire();
+      served(key, fresh);
+    }
+  }
+
+  /** A lease is now served: arm its refresh timer and tell the listener. */
+  private void served(K key, Lease<C> lease) {
+    schedule(key, lease.refreshAtMillis() - clock.millis());
+    tell(() -> listener.onRefreshed(key, Instant.ofEpochMilli(lease.expiresAtMillis())));
   }
 
   /** Exchanges currently running (tests wait for background refreshes with it). */
@@ -369,15 +398,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         }
       }
       Lease<C> lease = new Lease<>(result.value(), expiresAt, Math.min(refreshAt, hard), hard);
-      if (previous != null) {
-        previous.retire();
-      }
       failures.remove(key);
-      schedule(key, lease.refreshAtMillis() - now);
       LOG.log(Level.DEBUG, () -> name + " credential obtained for " + key + " in " + (clock.millis() - started)
           + " ms; expires " + result.expiresAt() + ", refresh at " + Instant.ofEpochMilli(lease.refreshAtMillis()));
-      announceWhenServed(key, lease, result.expiresAt());
-      return lease;
+      return lease; // the caller installs it (first load: Caffeine; refresh: install())
     } catch (Throwable t) {
       WorkloadIdentityException error = asWorkloadIdentityException(t);
       onFailure(key, previous, error);
@@ -424,32 +448,6 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    * Calls the listener. Its exception must not turn a successful exchange into a failure (the
    * replaced lease is already retired: it would stay in service and never refresh again).
    */
-  /**
-   * Calls {@link Listener#onRefreshed} once the cache serves {@code lease}, so a listener (or a test
-   * waiting on it) that reads the cache sees the new credential. Caffeine installs a reloaded value
-   * after the reload's future completes, on the completing thread, so the exchange itself cannot
-   * wait for it: a short-lived task on the exchange pool does (bounded to one second, after which
-   * it reports anyway: the key may have been invalidated meanwhile).
-   */
-  private void announceWhenServed(K key, Lease<C> lease, Instant expiresAt) {
-    try {
-      exchangeExecutor.execute(() -> {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-        while (!serves(key, lease) && !closed && System.nanoTime() - deadline < 0) {
-          LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
-        }
-        tell(() -> listener.onRefreshed(key, expiresAt));
-      });
-    } catch (RejectedExecutionException e) {
-      // closed: nobody is listening any more
-    }
-  }
-
-  private boolean serves(K key, Lease<C> lease) {
-    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
-    return f != null && f.isDone() && !f.isCompletedExceptionally() && f.join() == lease;
-  }
-
   private void tell(Runnable event) {
     try {
       event.run();
@@ -518,23 +516,14 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     return result;
   }
 
+  /** First loads (and loads after a hard expiry); refreshes go through {@link #startRefresh}. */
   private final class Loader implements AsyncCacheLoader<K, Lease<C>> {
     @Override
     public CompletableFuture<? extends Lease<C>> asyncLoad(K key, Executor executor) {
-      return exchangeAfterPrevious(key, null);
-    }
-
-    @Override
-    public CompletableFuture<? extends Lease<C>> asyncReload(K key, Lease<C> old, Executor executor) {
-      return exchangeAfterPrevious(key, old).exceptionally(e -> {
-        if (e instanceof WorkloadIdentityException) {
-          // Already logged, reported and scheduled for retry by exchangeNow. Completing with the
-          // old lease keeps it in service (a failed reload would too) without Caffeine logging
-          // every failure again as an unexpected exception.
-          return old;
-        }
-        throw e instanceof CompletionException c ? c : new CompletionException(e);
-      });
+      CompletableFuture<Lease<C>> load = exchangeAfterPrevious(key, null);
+      // The future is the cached value: once it completes, readers get the lease.
+      load.thenAccept(lease -> served(key, lease));
+      return load;
     }
   }
 
