@@ -52,7 +52,7 @@ public final class EntraErrors {
     IOException io = find(failure, IOException.class);
     if (io != null) {
       return new AzureTokenException("Could not reach Entra ID at " + request.authorityHost() + ": "
-          + io.getClass().getSimpleName() + ": " + redact(io.getMessage()) + ". " + NETWORK, null, null, -1, null,
+          + io.getClass().getSimpleName() + ": " + clean(io.getMessage()) + ". " + NETWORK, null, null, -1, null,
           NETWORK, true, failure);
     }
     Throwable root = failure;
@@ -66,7 +66,7 @@ public final class EntraErrors {
         ? "Entra ID's response could not be processed; this is retried with backoff."
         : "The token request was refused before it was sent; check the builder configuration and the scopes requested.";
     return new AzureTokenException("Token request to Entra ID for client ID " + request.clientId() + " failed: "
-        + root.getClass().getSimpleName() + ": " + redact(root.getMessage()) + ". " + explanation,
+        + root.getClass().getSimpleName() + ": " + clean(root.getMessage()) + ". " + explanation,
         null, null, -1, null, explanation, retryable, failure);
   }
 
@@ -100,7 +100,7 @@ public final class EntraErrors {
             + sub + "\", audience \"" + aud + "\". Entra compares them as exact, case-sensitive strings: a missing or"
             + " extra trailing slash on the issuer, or another namespace or service-account name in the subject, is a"
             + " mismatch. A credential created in the last few minutes may still be propagating; this is retried"
-            + " every minute.";
+            + " at the slowest backoff (every minute by default).";
         return new FederatedCredentialMismatchException(headline + " " + x + tail, errorCode, oauth, status,
             correlation, x, false, e);
       }

@@ -29,7 +29,7 @@ public final class Settings {
   public static final Set<String> AUDIENCES =
       Set.of(AUDIENCE, "api://AzureADTokenExchangeUSGov", "api://AzureADTokenExchangeChina");
 
-  static final String POD_NOT_MUTATED = "The pod was not mutated by the azure-workload-identity webhook: is it labelled"
+  static final String POD_NOT_MUTATED = "Pod not mutated by the azure-workload-identity webhook: is it labelled"
       + " azure.workload.identity/use: \"true\" and is the service account annotated with"
       + " azure.workload.identity/client-id? The webhook mutates pods only when they are created: restart the pod after"
       + " fixing the label or annotation.";
