@@ -141,7 +141,7 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
     private HttpPipeline pipeline;
     private Clock clock = Clock.systemUTC();
     private RefreshPolicy refreshPolicy = RefreshPolicy.defaults();
-    private boolean instanceDiscovery = true;
+    private Boolean instanceDiscovery; // null: on for Microsoft's own clouds only
     private CredentialCache.Listener<? super ScopeKey> listener;
 
     private Builder() {}
@@ -227,17 +227,20 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
     }
 
     /**
-     * Whether MSAL may ask {@code login.microsoftonline.com} to validate an authority host it does
-     * not know (default {@code true}). Turn it off for private or test authorities, where that lookup
-     * would fail or leave the network.
+     * Whether MSAL may ask {@code login.microsoftonline.com} to validate the authority host. By
+     * default it may for Microsoft's clouds (public, China, US Government) and may not for any other
+     * host (a private or test authority), where that lookup would fail or leave the network.
      */
     public Builder instanceDiscovery(boolean enabled) {
       this.instanceDiscovery = enabled;
       return this;
     }
 
-    /** Cache events, for this package's tests: they wait for background refreshes with it instead of sleeping. */
-    Builder listener(CredentialCache.Listener<? super ScopeKey> listener) {
+    /**
+     * Receives refresh, refresh-failure and token-rotation events (for metrics or logs). Called on
+     * the cache's threads; must be quick and must not throw.
+     */
+    public Builder listener(CredentialCache.Listener<Object> listener) {
       this.listener = listener;
       return this;
     }
@@ -268,8 +271,9 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
           ? FileTokenSource.builder(file).variable(fileVariable).clock(clock).build() : null;
       TokenSource tokens = owned != null ? owned : tokenSource;
       HttpPipeline http = EntraHttp.pipeline(pipeline != null ? EntraHttp.asClient(pipeline) : httpClient);
-      EntraExchange exchange = new EntraExchange(client, tenant, Settings.authorityHost(authority), instanceDiscovery,
-          http, tokens, clock);
+      String host = Settings.authorityHost(authority);
+      boolean discovery = instanceDiscovery != null ? instanceDiscovery : Settings.isMicrosoftCloud(host);
+      EntraExchange exchange = new EntraExchange(client, tenant, host, discovery, http, tokens, clock);
       CredentialCache.Builder<ScopeKey, AccessToken> cache = CredentialCache.builder(exchange)
           .name("azure").clock(clock).refreshPolicy(refreshPolicy).rotationsOf(tokens);
       if (listener != null) {

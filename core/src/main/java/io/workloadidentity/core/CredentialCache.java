@@ -19,6 +19,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -42,7 +43,8 @@ import java.util.function.Supplier;
  *       most one exchange per key is in flight.
  *   <li>A failed refresh keeps the valid credential in service and is retried with capped
  *       exponential backoff and full jitter until it succeeds. Every failure is reported to the
- *       {@link Listener} and the log at once; a non-retryable one backs off at the maximum.
+ *       {@link Listener} and the log at once; a non-retryable one backs off with the maximum
+ *       ceiling from the first failure (full jitter still applies, see {@link RefreshPolicy}).
  *   <li>After the hard expiry the credential is never returned: the next caller waits for a new
  *       exchange, and gets its typed {@link WorkloadIdentityException} if it fails. Within the
  *       backoff window after such a failure, callers get the same error without a new exchange.
@@ -59,6 +61,8 @@ import java.util.function.Supplier;
  */
 public final class CredentialCache<K, C> implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(CredentialCache.class.getName());
+  /** Delay of a timer that found a refresh still finishing: look again once its outcome is in. */
+  private static final long RECHECK_MILLIS = 100;
 
   private final Exchange<K, C> exchange;
   private final Clock clock;
@@ -79,6 +83,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private final ConcurrentHashMap<K, Bound> handles = new ConcurrentHashMap<>();
   /** The last failure per key while there is no valid credential: fail fast during backoff. */
   private final ConcurrentHashMap<K, Failure> failures = new ConcurrentHashMap<>();
+  /**
+   * The last exchange started per key. Caffeine forgets a refresh when its entry goes (hard expiry,
+   * invalidate, eviction) but the exchange keeps running; the next one for the key waits for it.
+   */
+  private final ConcurrentHashMap<K, CompletableFuture<Lease<C>>> exchanges = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final TokenSource.Subscription rotationSubscription;
   private volatile boolean closed;
@@ -93,7 +102,15 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     this.timer = Threads.scheduler("workload-identity-" + name + "-timer");
     this.wallClock = new WallClock(clock, timer);
     this.cache = Caffeine.newBuilder()
-        .executor(exchangeExecutor)
+        // Caffeine hands maintenance and removal notifications to this executor; after close() the
+        // pool is shut down, so run them inline rather than have Caffeine log the rejection.
+        .executor(task -> {
+          try {
+            exchangeExecutor.execute(task);
+          } catch (RejectedExecutionException e) {
+            task.run();
+          }
+        })
         .maximumSize(b.maximumSize)
         .expireAfter(new HardExpiry<K, C>(clock))
         .removalListener((K key, Lease<C> lease, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
@@ -103,7 +120,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
           }
         })
         .buildAsync(new Loader());
-    this.rotationSubscription = b.rotations == null ? null : b.rotations.onRotation(listener::onTokenRotated);
+    this.rotationSubscription = b.rotations == null ? null
+        : b.rotations.onRotation(token -> tell(() -> listener.onTokenRotated(token)));
   }
 
   /** A builder for a cache that obtains credentials with {@code exchange}. */
@@ -133,8 +151,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    */
   public CompletableFuture<C> getAsync(K key) {
     checkOpen();
-    CompletableFuture<Lease<C>> f = cache.get(key);
-    Lease<C> lease = f.getNow(null);
+    // Only peek: a load started here would skip the fail-fast backoff that get() applies, and
+    // getNow() on a failed load would throw instead of returning a failed future.
+    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    Lease<C> lease = f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
     if (lease != null) {
       long now = wallClock.millis();
       if (now < lease.hardExpiryMillis()) {
@@ -159,10 +179,23 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   /**
    * Starts an exchange for {@code key} now (unless one is in flight) and returns its result; the
    * cached credential keeps being served meanwhile. Use after a cloud said the credential was revoked.
+   * If the exchange fails, the future fails with its typed {@link WorkloadIdentityException} (the
+   * valid credential, if any, stays cached).
    */
   public CompletableFuture<C> refresh(K key) {
     checkOpen();
-    return cache.synchronous().refresh(key).thenApply(Lease::value);
+    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
+    Lease<C> lease = f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
+    if (lease == null) {
+      return CompletableFuture.supplyAsync(() -> get(key), exchangeExecutor);
+    }
+    if (lease.tryStartRefresh()) {
+      cancelTimer(key);
+      return startRefresh(key, lease).thenApply(Lease::value);
+    }
+    // A refresh is already running for this credential: its outcome is the answer.
+    CompletableFuture<Lease<C>> running = exchanges.get(key);
+    return running == null ? CompletableFuture.completedFuture(lease.value()) : running.thenApply(Lease::value);
   }
 
   /** Drops the credential for {@code key}; the next {@link #get} performs a new exchange. */
@@ -178,7 +211,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     cache.synchronous().invalidate(key);
   }
 
-  /** Stops background refreshes and the cache's threads. Idempotent. */
+  /**
+   * Stops background refreshes and the cache's threads. Afterwards {@link #get}, {@link #getAsync},
+   * {@link #refresh} and {@linkplain #bind bound} suppliers throw {@link IllegalStateException}.
+   * Idempotent.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -188,6 +225,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     if (rotationSubscription != null) {
       rotationSubscription.close();
     }
+    // Bound handles read leases without the cache: retired, they fail like get() does.
+    cache.synchronous().asMap().values().forEach(Lease::retire);
     cache.synchronous().invalidateAll();
     handles.clear();
     timers.values().forEach(t -> t.cancel(false));
@@ -239,26 +278,57 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     return lease;
   }
 
-  private void maybeRefresh(K key, Lease<C> lease, long now) {
+  /** Starts a refresh if one is due and none is running for this lease; returns whether it claimed one. */
+  private boolean maybeRefresh(K key, Lease<C> lease, long now) {
     if (now >= lease.nextAttemptAtMillis() && !closed && lease.tryStartRefresh()) {
       cancelTimer(key);
-      int started = lease.exchangesStarted();
-      inFlight.incrementAndGet();
-      try {
-        cache.synchronous().refresh(key).whenComplete((v, e) -> {
-          // Caffeine may hand back a reload that was already finishing instead of starting ours;
-          // then no exchange ran for this claim, so release it or this lease would never refresh.
-          if (lease.exchangesStarted() == started) {
-            lease.releaseRefresh();
-          }
-          inFlight.decrementAndGet();
-        });
-      } catch (RuntimeException e) {
-        lease.releaseRefresh();
-        inFlight.decrementAndGet();
-        throw e;
-      }
+      startRefresh(key, lease);
+      return true;
     }
+    return false;
+  }
+
+  /**
+   * Runs a refresh of {@code lease}, which the caller has claimed, and installs its result. The
+   * exchange is ours, not Caffeine's {@code refresh(key)}: Caffeine installs a reloaded value only if
+   * no other refresh call touched the key meanwhile and otherwise silently drops it, and it installs
+   * after the reload's future completes, so nobody could tell when the new credential is served.
+   */
+  private CompletableFuture<Lease<C>> startRefresh(K key, Lease<C> lease) {
+    inFlight.incrementAndGet();
+    return exchangeAfterPrevious(key, lease).whenComplete((fresh, error) -> {
+      try {
+        if (fresh != null) {
+          install(key, lease, fresh);
+        }
+        // On failure exchangeNow has already released the claim and armed the retry.
+      } finally {
+        inFlight.decrementAndGet();
+      }
+    });
+  }
+
+  /** Replaces {@code old} with {@code fresh} if the cache still holds {@code old}, then reports it. */
+  private void install(K key, Lease<C> old, Lease<C> fresh) {
+    CompletableFuture<Lease<C>> next = CompletableFuture.completedFuture(fresh);
+    boolean[] installed = new boolean[1];
+    cache.asMap().computeIfPresent(key, (k, f) -> {
+      if (f.isDone() && !f.isCompletedExceptionally() && f.join() == old) {
+        installed[0] = true;
+        return next;
+      }
+      return f; // invalidated or replaced meanwhile: that decision stands
+    });
+    if (installed[0]) {
+      old.retire();
+      served(key, fresh);
+    }
+  }
+
+  /** A lease is now served: arm its refresh timer and tell the listener. */
+  private void served(K key, Lease<C> lease) {
+    schedule(key, lease.refreshAtMillis() - clock.millis());
+    tell(() -> listener.onRefreshed(key, Instant.ofEpochMilli(lease.expiresAtMillis())));
   }
 
   /** Exchanges currently running (tests wait for background refreshes with it). */
@@ -266,9 +336,16 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     return inFlight.get();
   }
 
+  /** Per-key bookkeeping outside Caffeine (tests check nothing is kept for keys that are gone). */
+  int keysTracked() {
+    return handles.size() + failures.size();
+  }
+
   private void failFastDuringBackoff(K key) {
     Failure failure = failures.get(key);
-    if (failure != null && clock.millis() < failure.retryAtMillis) {
+    long now = clock.millis();
+    // Before failedAt the wall clock went back: the window says nothing then, so try again.
+    if (failure != null && now >= failure.failedAtMillis && now < failure.retryAtMillis) {
       throw failure.error;
     }
   }
@@ -302,6 +379,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     if (previous != null) {
       previous.exchangeStarted();
     }
+    tell(() -> listener.onExchangeStarted(key));
     try {
       Expiring<C> result = Objects.requireNonNull(exchange.exchange(key), "exchange returned null");
       long now = clock.millis();
@@ -320,15 +398,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         }
       }
       Lease<C> lease = new Lease<>(result.value(), expiresAt, Math.min(refreshAt, hard), hard);
-      if (previous != null) {
-        previous.retire();
-      }
       failures.remove(key);
-      schedule(key, lease.refreshAtMillis() - now);
       LOG.log(Level.DEBUG, () -> name + " credential obtained for " + key + " in " + (clock.millis() - started)
           + " ms; expires " + result.expiresAt() + ", refresh at " + Instant.ofEpochMilli(lease.refreshAtMillis()));
-      listener.onRefreshed(key, result.expiresAt());
-      return lease;
+      return lease; // the caller installs it (first load: Caffeine; refresh: install())
     } catch (Throwable t) {
       WorkloadIdentityException error = asWorkloadIdentityException(t);
       onFailure(key, previous, error);
@@ -339,6 +412,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private void onFailure(K key, Lease<C> previous, WorkloadIdentityException error) {
     boolean retryable = !(error instanceof CredentialExchangeException c) || c.retryable();
     long now = clock.millis();
+    if (previous != null) {
+      previous.failed(error);
+    }
     Duration delay;
     if (previous != null && now < previous.hardExpiryMillis()) {
       int n = previous.recordFailure();
@@ -353,13 +429,31 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       Failure prior = failures.get(key);
       int n = prior == null ? 1 : prior.count + 1;
       delay = policy.backoff(n, retryable);
-      failures.put(key, new Failure(error, n, now + delay.toMillis()));
+      // Nothing is cached for the key: keep no read handle, and forget failures nobody retried
+      // for a maximum backoff after their window (they no longer count as consecutive), or every
+      // key that ever failed would be kept forever (the maximum size bounds only Caffeine).
+      long forgetAfter = policy.backoffCeiling(Integer.MAX_VALUE, true).toMillis();
+      failures.values().removeIf(f -> now >= f.retryAtMillis + forgetAfter || now < f.failedAtMillis);
+      failures.put(key, new Failure(error, n, now, now + delay.toMillis()));
+      handles.remove(key);
     }
     boolean serving = previous != null && now < previous.hardExpiryMillis();
     LOG.log(retryable ? Level.INFO : Level.WARNING, () -> name + " credential exchange failed"
         + (serving ? " (still serving the valid credential)" : "") + ", next attempt in " + delay.toMillis()
         + " ms: " + error.getMessage());
-    listener.onRefreshFailed(key, error, delay);
+    tell(() -> listener.onRefreshFailed(key, error, delay));
+  }
+
+  /**
+   * Calls the listener. Its exception must not turn a successful exchange into a failure (the
+   * replaced lease is already retired: it would stay in service and never refresh again).
+   */
+  private void tell(Runnable event) {
+    try {
+      event.run();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "The " + name + " credential cache listener failed", e);
+    }
   }
 
   private void schedule(K key, long delayMillis) {
@@ -382,8 +476,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     long now = clock.millis();
     if (now < lease.nextAttemptAtMillis()) {
       schedule(key, lease.nextAttemptAtMillis() - now); // fired early: timers use the monotonic clock
-    } else {
-      maybeRefresh(key, lease, now);
+    } else if (!maybeRefresh(key, lease, now) && lease.isRetired()) {
+      // The exchange that replaced this lease armed this timer before Caffeine had its outcome;
+      // look again shortly. (A claim that is refused because a refresh runs needs nothing: that
+      // refresh arms the next timer when it ends.)
+      schedule(key, RECHECK_MILLIS);
     }
   }
 
@@ -400,24 +497,33 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
   }
 
+  /** Runs exchangeNow on the exchange pool once the previous exchange for {@code key} has ended. */
+  private CompletableFuture<Lease<C>> exchangeAfterPrevious(K key, Lease<C> previous) {
+    CompletableFuture<Lease<C>> result = new CompletableFuture<>();
+    CompletableFuture<Lease<C>> before = exchanges.put(key, result);
+    CompletableFuture<?> ready = before == null ? CompletableFuture.completedFuture(null) : before.handle((v, e) -> null);
+    ready.thenRunAsync(() -> {
+      try {
+        result.complete(exchangeNow(key, previous));
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    }, exchangeExecutor).exceptionally(e -> { // rejected: closed
+      result.completeExceptionally(e);
+      return null;
+    });
+    result.whenComplete((v, e) -> exchanges.remove(key, result));
+    return result;
+  }
+
+  /** First loads (and loads after a hard expiry); refreshes go through {@link #startRefresh}. */
   private final class Loader implements AsyncCacheLoader<K, Lease<C>> {
     @Override
     public CompletableFuture<? extends Lease<C>> asyncLoad(K key, Executor executor) {
-      return CompletableFuture.supplyAsync(() -> exchangeNow(key, null), exchangeExecutor);
-    }
-
-    @Override
-    public CompletableFuture<? extends Lease<C>> asyncReload(K key, Lease<C> old, Executor executor) {
-      return CompletableFuture.supplyAsync(() -> {
-        try {
-          return exchangeNow(key, old);
-        } catch (WorkloadIdentityException e) {
-          // Already logged, reported and scheduled for retry by exchangeNow. Completing with the
-          // old lease keeps it in service (a failed reload would too) without Caffeine logging
-          // every failure again as an unexpected exception.
-          return old;
-        }
-      }, exchangeExecutor);
+      CompletableFuture<Lease<C>> load = exchangeAfterPrevious(key, null);
+      // The future is the cached value: once it completes, readers get the lease.
+      load.thenAccept(lease -> served(key, lease));
+      return load;
     }
   }
 
@@ -465,24 +571,41 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
   }
 
-  private record Failure(WorkloadIdentityException error, int count, long retryAtMillis) {}
+  private record Failure(WorkloadIdentityException error, int count, long failedAtMillis, long retryAtMillis) {}
 
   /**
    * Performs the credential exchange for a key. Called on the cache's exchange threads, at most once
    * at a time per key. Throw {@link CredentialExchangeException} with {@code retryable} set
-   * correctly; other exceptions are wrapped (I/O errors as retryable).
+   * correctly; other exceptions are wrapped (I/O errors as retryable). Use timeouts: the next
+   * exchange for the key waits until this one returns.
    */
   @FunctionalInterface
   public interface Exchange<K, C> {
+    /**
+     * Obtains a new credential for {@code key} from the cloud.
+     *
+     * @return the credential and when it expires (in the cloud's words, not a lifetime guessed here)
+     * @throws Exception preferably a {@link CredentialExchangeException} saying whether a retry can help
+     */
     Expiring<C> exchange(K key) throws Exception;
   }
 
   /**
-   * Receives cache events. Called on cache threads; implementations must be quick and must not
-   * throw. Every method has an empty default.
+   * Receives cache events. Called on cache threads; implementations must be quick. An exception
+   * thrown by a listener is logged and otherwise ignored. Every method has an empty default.
    */
   public interface Listener<K> {
-    /** A credential was obtained (first load or refresh). */
+    /**
+     * An exchange for {@code key} is starting (a first load, a refresh or a retry); it ends with
+     * {@link #onRefreshed} or {@link #onRefreshFailed}. Useful for metrics, and for tests that move
+     * an injected clock only once background work has finished.
+     */
+    default void onExchangeStarted(K key) {}
+
+    /**
+     * A credential was obtained (first load or refresh) and the cache now serves it: a read made
+     * from this callback sees the new credential.
+     */
     default void onRefreshed(K key, Instant expiresAt) {}
 
     /** An exchange failed; the next attempt is in {@code retryIn} (a valid credential, if any, is still served). */
@@ -548,6 +671,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       return this;
     }
 
+    /** A new cache; it owns threads until {@link CredentialCache#close()}. */
     public CredentialCache<K, C> build() {
       return new CredentialCache<>(this);
     }

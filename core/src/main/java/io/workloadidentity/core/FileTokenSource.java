@@ -58,6 +58,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
   private final Object lock = new Object();
   private final TokenFileWatcher.Registration registration;
   private volatile Snapshot current;
+  private ProjectedToken unannounced; // guarded by lock
 
   private FileTokenSource(Builder b) {
     this.path = b.path;
@@ -98,6 +99,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
         s = reload(true, s);
       }
     }
+    announce();
     Tokens.requireUnexpired(s.token, Instant.ofEpochMilli(now), describePath());
     return s.token;
   }
@@ -105,8 +107,12 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
   @Override
   public ProjectedToken refresh() {
     Snapshot s;
-    synchronized (lock) {
-      s = readAndPublish(true);
+    try {
+      synchronized (lock) {
+        s = readAndPublish(true);
+      }
+    } finally {
+      announce();
     }
     Tokens.requireUnexpired(s.token, clock.instant(), describePath());
     return s.token;
@@ -166,6 +172,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
         LOG.log(Level.DEBUG, () -> "Token check for " + describePath() + " failed: " + e.getMessage());
       }
     }
+    announce();
   }
 
   /** Reads the file, publishes the token if it changed, and notifies listeners. Caller holds lock. */
@@ -179,15 +186,33 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     if (changed && old != null) {
       LOG.log(Level.INFO, () -> "Token rotated in " + describePath() + ": sha256 " + old.token.fingerprint() + " -> "
           + token.fingerprint() + ", expires " + token.expiresAt());
-      for (Consumer<ProjectedToken> l : listeners) {
-        try {
-          l.accept(token);
-        } catch (RuntimeException e) {
-          LOG.log(Level.WARNING, "Token rotation listener failed", e);
-        }
-      }
+      unannounced = token;
     }
     return fresh;
+  }
+
+  /**
+   * Tells the rotation listeners, outside the lock: a listener may call back into this source or
+   * wait for an exchange that does. Only the newest token is announced; a rotation overtaken by
+   * another before its announcement is skipped.
+   */
+  private void announce() {
+    ProjectedToken token;
+    synchronized (lock) {
+      token = unannounced;
+      unannounced = null;
+    }
+    Snapshot s = current;
+    if (token == null || s == null || s.token != token) {
+      return;
+    }
+    for (Consumer<ProjectedToken> l : listeners) {
+      try {
+        l.accept(token);
+      } catch (RuntimeException e) {
+        LOG.log(Level.WARNING, "Token rotation listener failed", e);
+      }
+    }
   }
 
   private long rereadAt(ProjectedToken token, long now) {
@@ -329,6 +354,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
       return this;
     }
 
+    /** A new source, registered with the shared watcher until {@link FileTokenSource#close()}. */
     public FileTokenSource build() {
       return new FileTokenSource(this);
     }

@@ -7,10 +7,12 @@ package io.workloadidentity.core;
 public class MalformedTokenException extends WorkloadIdentityException {
   private static final long serialVersionUID = 1L;
 
+  /** An error whose message says what is wrong and what to do; never a token or secret. */
   public MalformedTokenException(String message) {
     super(message);
   }
 
+  /** Like the one-argument constructor, with the underlying cause. */
   public MalformedTokenException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -177,6 +177,7 @@ public final class RefreshPolicy {
       return this;
     }
 
+    /** The immutable policy. */
     public RefreshPolicy build() {
       return new RefreshPolicy(this);
     }

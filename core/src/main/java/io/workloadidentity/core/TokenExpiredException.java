@@ -12,6 +12,7 @@ public class TokenExpiredException extends WorkloadIdentityException {
 
   private final Instant expiredAt;
 
+  /** An expired token; {@code expiredAt} is its {@code exp} claim. */
   public TokenExpiredException(String message, Instant expiredAt) {
     super(message);
     this.expiredAt = expiredAt;

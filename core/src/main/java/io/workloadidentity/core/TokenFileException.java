@@ -14,6 +14,7 @@ public class TokenFileException extends WorkloadIdentityException {
   private final transient Path path;
   private final String variable;
 
+  /** A token file problem; {@code variable} is the environment variable that named {@code path}, or null. */
   public TokenFileException(String message, Path path, String variable, Throwable cause) {
     super(message, cause);
     this.path = path;

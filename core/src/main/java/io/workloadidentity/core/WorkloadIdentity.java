@@ -69,15 +69,15 @@ public final class WorkloadIdentity implements AutoCloseable {
       Detection d;
       try {
         d = p.detect(environment);
-      } catch (RuntimeException e) {
-        d = Detection.misconfigured(p.name(), List.of("Detection failed: " + e.getMessage()), java.util.Set.of(), null);
+      } catch (RuntimeException | LinkageError e) {
+        d = Detection.misconfigured(p.name(), List.of("Detection failed: " + describe(e)), java.util.Set.of(), null);
       }
       if (d.isDetected()) {
         try {
           built.put(p.name(), p.create(environment));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) {
           List<String> reasons = new ArrayList<>(d.reasons());
-          reasons.add("Building credentials failed: " + e.getMessage());
+          reasons.add("Building credentials failed: " + describe(e));
           d = new Detection(d.cloud(), Detection.Status.MISCONFIGURED, reasons, d.expectedAudiences(), d.tokenFile());
         }
       }
@@ -87,6 +87,18 @@ public final class WorkloadIdentity implements AutoCloseable {
       detections.add(d);
     }
     return new WorkloadIdentity(detections, built, clock);
+  }
+
+  /**
+   * A provider's failure for the report. A LinkageError (NoSuchMethodError, NoClassDefFoundError)
+   * is one cloud module's broken class path; it must not stop the other clouds.
+   */
+  private static String describe(Throwable e) {
+    return e instanceof LinkageError
+        ? e + ": a dependency of this cloud module is missing from the class path, or in another version than"
+            + " the one the module was built with; align the versions (mvn dependency:tree shows which"
+            + " dependency brings it)."
+        : e.getMessage();
   }
 
   /** What each cloud module found, sorted by cloud name. */

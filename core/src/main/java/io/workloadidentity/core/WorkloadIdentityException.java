@@ -11,10 +11,12 @@ package io.workloadidentity.core;
 public class WorkloadIdentityException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** An error whose message says what is wrong and what to do; never a token or secret. */
   public WorkloadIdentityException(String message) {
     super(message);
   }
 
+  /** Like the one-argument constructor, with the underlying cause. */
   public WorkloadIdentityException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -36,15 +36,20 @@ class CredentialCacheTest {
   private final List<WorkloadIdentityException> reported = new CopyOnWriteArrayList<>();
   private final List<CredentialCache<?, ?>> caches = new ArrayList<>();
 
+  /** A builder over the controllable exchange. */
+  private CredentialCache.Builder<String, String> counting() {
+    return CredentialCache.<String, String>builder(key -> {
+      int n = exchanges.incrementAndGet();
+      RuntimeException f = failure.get();
+      if (f != null) {
+        throw f;
+      }
+      return Expiring.of(key + "-" + n, clock.instant().plus(TTL));
+    });
+  }
+
   private CredentialCache<String, String> cache(RefreshPolicy policy) {
-    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(key -> {
-          int n = exchanges.incrementAndGet();
-          RuntimeException f = failure.get();
-          if (f != null) {
-            throw f;
-          }
-          return Expiring.of(key + "-" + n, clock.instant().plus(TTL));
-        })
+    CredentialCache<String, String> cache = counting()
         .name("test")
         .clock(clock)
         .refreshPolicy(policy)
@@ -231,6 +236,44 @@ class CredentialCacheTest {
   }
 
   @Test
+  void getAsyncHonoursTheBackoffWhenNoCredentialIsCached() {
+    // The async path is what the Azure, AWS async and Google callback clients call on every request.
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    failure.set(new CredentialExchangeException("AccessDenied: not authorized", "test", "AccessDenied", 403, false, null));
+    for (int i = 0; i < 10; i++) {
+      java.util.concurrent.CompletableFuture<String> f = cache.getAsync("k");
+      assertThatThrownBy(() -> f.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(CredentialExchangeException.class);
+    }
+    assertThat(exchanges).as("one exchange, then fail fast within the backoff window").hasValue(1);
+  }
+
+  @Test
+  void aClockSteppedBackDuringTheBackoffDoesNotStretchTheBackoffByTheStep() {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    failure.set(unavailable());
+    assertThatThrownBy(() -> cache.get("k")).isInstanceOf(CredentialExchangeException.class);
+    // NTP steps the clock back an hour (a VM whose clock ran ahead at boot), and STS is back.
+    clock.set(T0.minus(Duration.ofHours(1)));
+    failure.set(null);
+    assertThat(cache.get("k")).as("a retry, not an hour of the cached error").isEqualTo("k-2");
+  }
+
+  @Test
+  void keysWhoseExchangeFailedAreNotKeptForever() {
+    // For example a role per tenant, some of which do not trust the cluster: the maximum size
+    // bounds the credentials, and must bound what is kept for failed keys too.
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    failure.set(new CredentialExchangeException("AccessDenied: not authorized", "test", "AccessDenied", 403, false, null));
+    for (int i = 0; i < 200; i++) {
+      String key = "tenant-" + i;
+      assertThatThrownBy(() -> cache.get(key)).isInstanceOf(CredentialExchangeException.class);
+    }
+    clock.advance(Duration.ofMinutes(3)); // every backoff window, and a maximum backoff more, is over
+    assertThatThrownBy(() -> cache.get("tenant-x")).isInstanceOf(CredentialExchangeException.class);
+    assertThat(cache.keysTracked()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
   void aNonRetryableFailureIsReportedAtOnceButKeepsTheValidCredential() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     cache.get("k");
@@ -242,6 +285,152 @@ class CredentialCacheTest {
     assertThat(reported.get(0)).hasMessageContaining("AccessDenied");
     assertThat(backoffs.get(0)).isGreaterThan(Duration.ofMillis(100)).isLessThanOrEqualTo(Duration.ofSeconds(60));
     assertThat(cache.get("k")).isEqualTo("k-1");
+  }
+
+  @Test
+  void aFailedRefreshFailsItsFutureWhileTheValidCredentialStaysInService() throws Exception {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    failure.set(unavailable());
+    java.util.concurrent.CompletableFuture<String> refreshed = cache.refresh("k");
+    assertThatThrownBy(() -> refreshed.get(5, TimeUnit.SECONDS))
+        .as("the caller asked for a new credential: the old one is not an answer")
+        .hasCauseInstanceOf(CredentialExchangeException.class);
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    failure.set(null);
+    assertThat(cache.refresh("k").get(5, TimeUnit.SECONDS)).isEqualTo("k-3");
+  }
+
+  @Test
+  void aListenerThatThrowsBreaksNeitherLoadsNorRefreshes() {
+    CredentialCache<String, String> cache = counting().name("test").clock(clock)
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onRefreshed(String key, Instant expiresAt) {
+            throw new IllegalStateException("metrics registry is closed");
+          }
+
+          @Override
+          public void onRefreshFailed(String key, WorkloadIdentityException error, Duration retryIn) {
+            throw new IllegalStateException("metrics registry is closed");
+          }
+        }).build();
+    caches.add(cache);
+    Supplier<String> bound = cache.bind("k");
+    assertThat(bound.get()).isEqualTo("k-1");
+    for (int cycle = 2; cycle <= 4; cycle++) {
+      clock.advance(Duration.ofMinutes(55)); // past the refresh point, before the hard expiry
+      assertThat(bound.get()).isEqualTo("k-" + (cycle - 1));
+      awaitIdle(cache);
+      assertThat(bound.get()).as("refresh cycle %d", cycle).isEqualTo("k-" + cycle);
+    }
+  }
+
+  @Test
+  void aLoadWaitsForARefreshStillRunningWhenTheCredentialHardExpires() throws Exception {
+    // During an outage the last attempts come just before the hard expiry; a slow one is still
+    // running when callers find the credential dead.
+    assertExchangesNeverOverlap(cache -> clock.set(T0.plus(TTL)));
+  }
+
+  @Test
+  void aLoadWaitsForARefreshStillRunningWhenTheKeyIsInvalidated() throws Exception {
+    assertExchangesNeverOverlap(cache -> cache.invalidate("k"));
+  }
+
+  /**
+   * Hangs the first refresh, lets {@code dropEntry} take the credential out of the cache, and checks
+   * that the caller who then needs a credential waits for the running exchange instead of starting a
+   * second one beside it (Exchange promises one at a time per key).
+   */
+  private void assertExchangesNeverOverlap(java.util.function.Consumer<CredentialCache<String, String>> dropEntry)
+      throws Exception {
+    CountDownLatch refreshRunning = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch thirdStarted = new CountDownLatch(1);
+    AtomicInteger calls = new AtomicInteger();
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger maxRunning = new AtomicInteger();
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(key -> {
+      int n = calls.incrementAndGet();
+      maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+      try {
+        if (n == 2) {
+          refreshRunning.countDown();
+          release.await(5, TimeUnit.SECONDS); // a slow STS
+        } else if (n == 3) {
+          thirdStarted.countDown();
+        }
+        return Expiring.of("v" + n, clock.instant().plus(TTL));
+      } finally {
+        running.decrementAndGet();
+      }
+    }).clock(clock).build();
+    caches.add(cache);
+    assertThat(cache.get("k")).isEqualTo("v1");
+    clock.set(T0.plus(Duration.ofMinutes(55)));
+    assertThat(cache.get("k")).isEqualTo("v1"); // starts the background refresh, which hangs
+    assertThat(refreshRunning.await(5, TimeUnit.SECONDS)).isTrue();
+    dropEntry.accept(cache);
+    java.util.concurrent.FutureTask<String> caller = new java.util.concurrent.FutureTask<>(() -> cache.get("k"));
+    Thread thread = new Thread(caller, "caller");
+    thread.start();
+    // Until the caller has either started its own exchange and finished (wrong) or is waiting.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!caller.isDone() && thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    // An overlapping exchange starts at once; a correct cache cannot start one before the release,
+    // so this bounded wait only gives a wrong one the time to show itself.
+    thirdStarted.await(300, TimeUnit.MILLISECONDS);
+    release.countDown();
+    assertThat(caller.get(5, TimeUnit.SECONDS)).isEqualTo("v3");
+    assertThat(maxRunning).as("exchanges for one key running at the same time").hasValue(1);
+  }
+
+  @Test
+  void aRetryTimerFiringBeforeItsFailedRefreshHasFinishedStillLeavesATimer() throws Exception {
+    // The retry timer is armed inside the failing exchange, before the listener runs and Caffeine
+    // takes the outcome: a slow listener (or a GC pause) longer than the backoff lets it fire early.
+    CountDownLatch inListener = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    CredentialCache<String, String> cache = counting().name("test").clock(clock)
+        .refreshPolicy(RefreshPolicy.builder().backoff(Duration.ofMillis(1), Duration.ofMillis(1)).build())
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onRefreshFailed(String key, WorkloadIdentityException error, Duration retryIn) {
+            if (inListener.getCount() > 0) {
+              inListener.countDown();
+              try {
+                proceed.await(5, TimeUnit.SECONDS); // a slow metrics push
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+          }
+        }).build();
+    caches.add(cache);
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    clock.set(T0.plus(Duration.ofMinutes(50)));
+    failure.set(unavailable());
+    assertThat(cache.get("k")).isEqualTo("k-1"); // the refresh fails, its listener is slow
+    assertThat(inListener.await(5, TimeUnit.SECONDS)).isTrue();
+    clock.advance(Duration.ofSeconds(1)); // the retry timer (1 ms) is due, and fires
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (cache.refreshesInFlight() < 2 && System.nanoTime() < deadline) {
+      Thread.onSpinWait(); // until the timer has joined the refresh that is still finishing
+    }
+    assertThat(cache.refreshesInFlight()).isEqualTo(2);
+    proceed.countDown();
+    awaitIdle(cache);
+    // STS is back; nobody reads the key (an idle provider): only a timer can refresh it now.
+    failure.set(null);
+    clock.advance(Duration.ofSeconds(1));
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (exchanges.get() < 3 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(exchanges).as("a background retry without any read").hasValue(3);
   }
 
   @Test
@@ -295,6 +484,16 @@ class CredentialCacheTest {
   }
 
   @Test
+  void aBoundHandleFailsAfterCloseLikeGet() {
+    CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
+    Supplier<String> bound = cache.bind("k");
+    assertThat(bound.get()).isEqualTo("k-1");
+    cache.close();
+    // Not 48 minutes later, at the refresh point that no timer will serve any more.
+    assertThatThrownBy(bound::get).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+  }
+
+  @Test
   void invalidateForcesANewExchange() {
     CredentialCache<String, String> cache = cache(RefreshPolicy.defaults());
     Supplier<String> bound = cache.bind("k");
@@ -329,6 +528,69 @@ class CredentialCacheTest {
       assertThat(rotated).extracting(ProjectedToken::value).containsExactly(next);
       assertThat(cache.get("k")).as("a rotation does not invalidate the cached credential").isEqualTo("system:serviceaccount:payments:api");
       assertThat(calls).hasValue(1);
+    }
+  }
+
+  @Test
+  void everyExchangeIsAnnouncedBeforeItsOutcome() {
+    List<String> events = new CopyOnWriteArrayList<>();
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(k -> {
+          if (failure.get() != null) {
+            throw failure.get();
+          }
+          return Expiring.of("v", clock.instant().plus(TTL));
+        })
+        .clock(clock)
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onExchangeStarted(String key) {
+            events.add("started");
+          }
+
+          @Override
+          public void onRefreshed(String key, Instant expiresAt) {
+            events.add("refreshed");
+          }
+
+          @Override
+          public void onRefreshFailed(String key, WorkloadIdentityException error, Duration retryIn) {
+            events.add("failed");
+          }
+        }).build();
+    caches.add(cache);
+    cache.get("k");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (events.size() < 2 && System.nanoTime() < deadline) {
+      Thread.onSpinWait(); // "refreshed" is announced once the cache serves the credential
+    }
+    failure.set(unavailable());
+    clock.advance(Duration.ofMinutes(55));
+    cache.get("k");
+    awaitIdle(cache);
+    assertThat(events).containsExactly("started", "refreshed", "started", "failed");
+  }
+
+  @Test
+  void whenOnRefreshedIsCalledTheCacheAlreadyServesTheNewCredential() throws Exception {
+    java.util.concurrent.BlockingQueue<String> servedAtEvent = new java.util.concurrent.LinkedBlockingQueue<>();
+    AtomicReference<CredentialCache<String, String>> self = new AtomicReference<>();
+    CredentialCache<String, String> cache = CredentialCache.<String, String>builder(
+            k -> Expiring.of("v" + exchanges.incrementAndGet(), clock.instant().plus(TTL)))
+        .clock(clock)
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onRefreshed(String key, Instant expiresAt) {
+            servedAtEvent.add(self.get().get(key));
+          }
+        }).build();
+    self.set(cache);
+    caches.add(cache);
+    assertThat(cache.get("k")).isEqualTo("v1");
+    assertThat(servedAtEvent.poll(5, TimeUnit.SECONDS)).isEqualTo("v1");
+    for (int cycle = 2; cycle <= 20; cycle++) {
+      clock.advance(Duration.ofMinutes(55));
+      cache.get("k"); // starts the background refresh
+      assertThat(servedAtEvent.poll(5, TimeUnit.SECONDS)).as("cycle %d", cycle).isEqualTo("v" + cycle);
     }
   }
 

@@ -49,6 +49,60 @@ class FileTokenSourceTest {
   }
 
   @Test
+  void anErrorThrownByOneSourcesListenerDoesNotStopTheSharedWatcher() throws Exception {
+    KubeletVolume broken = new KubeletVolume(Files.createDirectory(dir.resolve("a")));
+    KubeletVolume healthy = new KubeletVolume(Files.createDirectory(dir.resolve("b")));
+    broken.write(token(T0, Duration.ofHours(1)));
+    healthy.write(token(T0, Duration.ofHours(1)));
+    try (FileTokenSource a = FileTokenSource.builder(broken.tokenFile()).clock(clock).build();
+        FileTokenSource b = FileTokenSource.builder(healthy.tokenFile()).clock(clock).build()) {
+      a.token();
+      b.token();
+      java.util.concurrent.CountDownLatch thrown = new java.util.concurrent.CountDownLatch(1);
+      a.onRotation(t -> {
+        thrown.countDown();
+        throw new AssertionError("a listener's own assertion");
+      });
+      BlockingQueue<ProjectedToken> rotations = new LinkedBlockingQueue<>();
+      b.onRotation(rotations::add);
+      broken.write(token(T0.plusSeconds(1), Duration.ofHours(1)));
+      assertThat(thrown.await(2, TimeUnit.SECONDS)).isTrue();
+      String next = token(T0.plusSeconds(2), Duration.ofHours(1));
+      healthy.write(next);
+      ProjectedToken seen = rotations.poll(2, TimeUnit.SECONDS);
+      assertThat(seen).as("the other source's rotation, seen by the shared watcher").isNotNull();
+      assertThat(seen.value()).isEqualTo(next);
+    }
+  }
+
+  @Test
+  void aTokenOnAFileSystemThatCannotBeWatchedIsReadAndBreaksNoOtherSource() throws Exception {
+    // Jimfs in a user's tests, or the JDK's zip file system: registering its directory with the
+    // default WatchService throws ProviderMismatchException, a RuntimeException.
+    String raw = token(T0, Duration.ofHours(1));
+    try (java.nio.file.FileSystem zip = java.nio.file.FileSystems.newFileSystem(dir.resolve("tokens.zip"),
+        java.util.Map.of("create", "true"))) {
+      Path file = Files.writeString(Files.createDirectory(zip.getPath("/run")).resolve("token"), raw);
+      try (FileTokenSource source = FileTokenSource.builder(file).clock(clock).build()) {
+        assertThat(source.token().value()).isEqualTo(raw);
+      }
+    }
+    // The shared watcher still serves ordinary sources.
+    KubeletVolume volume = new KubeletVolume(Files.createDirectory(dir.resolve("volume")));
+    volume.write(token(T0, Duration.ofHours(1)));
+    try (FileTokenSource source = FileTokenSource.builder(volume.tokenFile()).clock(clock).build()) {
+      BlockingQueue<ProjectedToken> rotations = new LinkedBlockingQueue<>();
+      source.onRotation(rotations::add);
+      source.token();
+      String next = token(T0.plusSeconds(1), Duration.ofHours(1));
+      volume.write(next);
+      ProjectedToken seen = rotations.poll(2, TimeUnit.SECONDS);
+      assertThat(seen).as("rotation seen by the shared watcher").isNotNull();
+      assertThat(seen.value()).isEqualTo(next);
+    }
+  }
+
+  @Test
   void pollingAloneSeesRotationsWithinThePollInterval() throws Exception {
     KubeletVolume volume = new KubeletVolume(dir);
     volume.write(token(T0, Duration.ofHours(1)));
@@ -199,5 +253,23 @@ class FileTokenSourceTest {
       assertThat(watcher.isAlive()).isFalse();
     }
     assertThat(TokenFileWatcher.shared().isRunning()).isFalse();
+  }
+
+  @Test
+  void aRotationListenerMayWaitForAnotherThreadUsingTheSource() throws Exception {
+    Path file = Files.writeString(dir.resolve("token"), token(T0, Duration.ofHours(1)));
+    try (FileTokenSource source = FileTokenSource.builder(file).clock(clock).watch(false).build()) {
+      source.token();
+      java.util.concurrent.CompletableFuture<String> seenByOtherThread = new java.util.concurrent.CompletableFuture<>();
+      source.onRotation(t -> {
+        // What a cloud module's listener does when it joins a refresh whose exchange re-reads the token.
+        seenByOtherThread.complete(java.util.concurrent.CompletableFuture.supplyAsync(() -> source.refresh().value())
+            .completeOnTimeout("deadlock", 2, TimeUnit.SECONDS).join());
+      });
+      String next = token(T0.plusSeconds(1), Duration.ofHours(1));
+      Files.writeString(file, next);
+      source.refresh();
+      assertThat(seenByOtherThread.get(5, TimeUnit.SECONDS)).isEqualTo(next);
+    }
   }
 }

@@ -90,6 +90,36 @@ class WorkloadIdentityTest {
   }
 
   @Test
+  void aCloudModuleBrokenByADependencyConflictIsReportedAndTheOthersStillWork() throws IOException {
+    Path file = tokenFile("example", NOW.minusSeconds(600));
+    Environment env = Environment.of(Map.of("EXAMPLE_ROLE", "arn:x", "EXAMPLE_TOKEN_FILE", file.toString()));
+    CredentialsProvider conflicted = new CredentialsProvider() {
+      @Override
+      public String name() {
+        return "zz-conflicted"; // built after "example"
+      }
+
+      @Override
+      public Detection detect(Environment environment) {
+        return Detection.detected(name(), List.of("configured"), Set.of(), null);
+      }
+
+      @Override
+      public AutoCloseable create(Environment environment) {
+        // What an SDK older than the one the module was built against throws.
+        throw new NoSuchMethodError("'com.example.sdk.Client com.example.sdk.Client$Builder.tokenSupplier()'");
+      }
+    };
+    try (WorkloadIdentity identity = WorkloadIdentity.detect(env, List.of(new ExampleProvider(), conflicted), clock)) {
+      assertThat(identity.detection("example").orElseThrow().status()).isEqualTo(Detection.Status.DETECTED);
+      assertThat(identity.find(Handle.class)).isPresent();
+      Detection d = identity.detection("zz-conflicted").orElseThrow();
+      assertThat(d.status()).isEqualTo(Detection.Status.MISCONFIGURED);
+      assertThat(String.join(" ", d.reasons())).contains("NoSuchMethodError", "tokenSupplier", "version");
+    }
+  }
+
+  @Test
   void reportsNotConfiguredWithoutBuildingAnything() {
     try (WorkloadIdentity identity = WorkloadIdentity.detect(Environment.of(Map.of()), List.of(new ExampleProvider()), clock)) {
       assertThat(identity.detection("example")).hasValueSatisfying(d -> assertThat(d.status()).isEqualTo(Detection.Status.NOT_CONFIGURED));

@@ -31,9 +31,12 @@ public record ReceivedRequest(
     int status,
     Optional<Fault> fault) {
 
-  /** Copies the header map so the record is immutable. */
+  /** Copies the headers (names lower-cased) so the record is immutable. */
   public ReceivedRequest {
-    headers = Map.copyOf(headers);
+    Map<String, List<String>> copy = new java.util.HashMap<>();
+    headers.forEach((k, v) -> copy.merge(k.toLowerCase(java.util.Locale.ROOT), List.copyOf(v),
+        (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList()));
+    headers = Map.copyOf(copy);
   }
 
   /** The first value of a header (case-insensitive name). */

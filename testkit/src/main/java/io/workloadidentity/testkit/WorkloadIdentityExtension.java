@@ -66,6 +66,8 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
       return r.cluster().projectedVolume(dir, r.settings.spec);
     });
     m.put(FakeEntraId.class, r -> FakeEntraId.builder().clock(r.clock()).build());
+    m.put(FakeGcp.class, r -> FakeGcp.builder().clock(r.clock()).build());
+    m.put(FakeGcpMetadataServer.class, r -> FakeGcpMetadataServer.builder().clock(r.clock()).build());
     return m;
   }
 

@@ -107,4 +107,11 @@ public final class Settings {
     }
     return "https://" + uri.getRawAuthority() + "/";
   }
+
+  /** Whether {@code authorityHost} (normalised, {@code https://host/}) is one of Microsoft's own clouds. */
+  public static boolean isMicrosoftCloud(String authorityHost) {
+    String host = java.net.URI.create(authorityHost).getHost();
+    return host != null && java.util.Set.of("login.microsoftonline.com", "login.microsoft.com", "login.windows.net",
+        "login.chinacloudapi.cn", "login.partner.microsoftonline.cn", "login.microsoftonline.us").contains(host.toLowerCase(java.util.Locale.ROOT));
+  }
 }

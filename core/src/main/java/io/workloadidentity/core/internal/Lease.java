@@ -15,6 +15,7 @@ public final class Lease<C> {
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile long nextAttemptAtMillis;
   private volatile boolean retired;
+  private volatile RuntimeException failure;
   private final java.util.concurrent.atomic.AtomicInteger exchangesStarted = new java.util.concurrent.atomic.AtomicInteger();
   private int failures; // guarded by 'refreshing'
 
@@ -76,6 +77,20 @@ public final class Lease<C> {
   public void finishFailedRefresh(long nextAttemptAt) {
     this.nextAttemptAtMillis = nextAttemptAt;
     refreshing.set(false);
+  }
+
+  /** Records that an exchange to replace this lease failed with {@code error}. */
+  public void failed(RuntimeException error) {
+    this.failure = error;
+  }
+
+  /**
+   * The error of the last exchange that tried to replace this lease, or null. A lease that comes
+   * back from a refresh with a failure was kept because that refresh failed (success makes a new
+   * lease).
+   */
+  public RuntimeException failure() {
+    return failure;
   }
 
   /** Marks the lease as replaced or invalidated: bound handles must look it up again. */

@@ -94,9 +94,11 @@ public final class TokenFileWatcher {
           StandardWatchEventKinds.ENTRY_DELETE, StandardWatchEventKinds.ENTRY_MODIFY);
       keys.put(key, dir);
       dirs.put(dir, key);
-    } catch (IOException | UnsupportedOperationException e) {
-      // inotify limits ("too many open files"), a missing directory, or no watch support: polling
-      // still works, only slower; say so once.
+    } catch (IOException | RuntimeException e) {
+      // inotify limits ("too many open files"), a missing directory, no watch support, or a path of
+      // another file system (ProviderMismatchException; Jimfs, zipfs): polling still works, only
+      // slower; say so once. Throwing would leave the registration behind and, on the watcher
+      // thread's retry, end that thread for every source.
       if (!watchUnavailableLogged) {
         watchUnavailableLogged = true;
         LOG.log(Level.INFO, "Cannot watch " + dir + " (" + e + "); relying on polling for token rotation.");
@@ -118,7 +120,7 @@ public final class TokenFileWatcher {
         snapshot = List.copyOf(registrations);
         // Re-register directories whose key died (volume re-mounted) or that did not exist yet.
         for (Registration r : snapshot) {
-          if (r.watch && !dirs.containsKey(r.directory) && System.nanoTime() >= r.nextWatchAttemptNanos) {
+          if (r.watch && !dirs.containsKey(r.directory) && System.nanoTime() - r.nextWatchAttemptNanos >= 0) {
             r.nextWatchAttemptNanos = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             watch(r.directory);
           }
@@ -223,7 +225,9 @@ public final class TokenFileWatcher {
       }
       try {
         callback.run();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // Errors too (a listener's AssertionError, a NoClassDefFoundError): this thread serves every
+        // source in the JVM, and a dead one would never be restarted.
         LOG.log(Level.WARNING, "Token file check for " + directory + " failed", e);
       }
     }

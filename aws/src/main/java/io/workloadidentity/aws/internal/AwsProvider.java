@@ -1,0 +1,208 @@
+package io.workloadidentity.aws.internal;
+
+import io.workloadidentity.aws.AwsWebIdentityCredentialsProvider;
+import io.workloadidentity.aws.EksPodIdentityCredentialsProvider;
+import io.workloadidentity.core.ConfigurationException;
+import io.workloadidentity.core.Detection;
+import io.workloadidentity.core.Environment;
+import io.workloadidentity.core.spi.CredentialsProvider;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+
+/**
+ * Auto-detection of AWS web identity (IRSA) and EKS Pod Identity. IRSA wins when both are
+ * configured, as in the AWS SDK's default chain. Half-configured environments are reported as
+ * misconfigured with the fix; nothing ever falls back silently to other credentials.
+ */
+public final class AwsProvider implements CredentialsProvider {
+  static final String CLOUD = "aws";
+
+  /** Used by {@link java.util.ServiceLoader}. */
+  public AwsProvider() {}
+
+  @Override
+  public String name() {
+    return CLOUD;
+  }
+
+  @Override
+  public Detection detect(Environment env) {
+    try {
+      if (present(env, AwsSettings.ROLE_ARN) || present(env, AwsSettings.TOKEN_FILE)) {
+        return detectIrsa(env);
+      }
+      if (present(env, AwsSettings.CONTAINER_FULL_URI) || present(env, AwsSettings.CONTAINER_TOKEN_FILE)) {
+        return detectPodIdentity(env);
+      }
+      return Detection.notConfigured(CLOUD, "None of AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE (IRSA),"
+          + " AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (EKS Pod Identity) is set.");
+    } catch (RuntimeException e) {
+      return Detection.misconfigured(CLOUD, List.of("Inspecting the AWS settings failed: " + e), Set.of(), null);
+    }
+  }
+
+  @Override
+  public AutoCloseable create(Environment env) {
+    if (present(env, AwsSettings.ROLE_ARN) || present(env, AwsSettings.TOKEN_FILE)) {
+      return AwsWebIdentityCredentialsProvider.builder().environment(env).build();
+    }
+    if (present(env, AwsSettings.CONTAINER_FULL_URI) || present(env, AwsSettings.CONTAINER_TOKEN_FILE)) {
+      return EksPodIdentityCredentialsProvider.builder().environment(env).build();
+    }
+    throw new ConfigurationException("AWS web identity is not configured: " + detect(env).reasons());
+  }
+
+  /**
+   * Resolves credentials once and describes them without secrets: the provider's session, account,
+   * access key ID (not secret; it identifies the session in CloudTrail) and expiry.
+   */
+  @Override
+  public String probe(AutoCloseable credentials) {
+    if (!(credentials instanceof AwsCredentialsProvider provider)) {
+      throw new UnsupportedOperationException("Not an AWS credentials provider: " + credentials.getClass().getName());
+    }
+    AwsCredentials c = provider.resolveCredentials();
+    StringBuilder sb = new StringBuilder("AWS session credentials from ").append(provider)
+        .append(": access key ").append(c.accessKeyId());
+    c.accountId().ifPresent(a -> sb.append(", account ").append(a));
+    c.expirationTime().ifPresent(t -> sb.append(", expire at ").append(t));
+    return sb.toString();
+  }
+
+  private static Detection detectIrsa(Environment env) {
+    List<String> reasons = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    Set<String> audiences = Set.of(AwsSettings.IRSA_AUDIENCE);
+    Optional<String> role = AwsSettings.ROLE_ARN.in(env);
+    Optional<String> file = AwsSettings.TOKEN_FILE.in(env);
+    if (role.isEmpty()) {
+      problems.add(AwsSettings.TOKEN_FILE.names() + " is set but " + AwsSettings.ROLE_ARN.names() + " is "
+          + (env.isSet(AwsSettings.ROLE_ARN.variable()) ? "empty" : "not") + ": annotate the service account with"
+          + " eks.amazonaws.com/role-arn (or set AWS_ROLE_ARN) and restart the pod.");
+    } else {
+      check(problems, () -> AwsSettings.roleArn(role.get(), AwsSettings.ROLE_ARN.names()));
+      reasons.add("IRSA: role " + role.get() + " (" + AwsSettings.ROLE_ARN.names() + ").");
+    }
+    Path tokenFile = null;
+    if (file.isEmpty()) {
+      problems.add(AwsSettings.ROLE_ARN.names() + " is set but " + AwsSettings.TOKEN_FILE.names() + " is "
+          + (env.isSet(AwsSettings.TOKEN_FILE.variable()) ? "empty" : "not") + ": the projected token volume is"
+          + " missing. The EKS webhook adds both when the pod is created; restart the pod, or set it to the"
+          + " projected token's path.");
+    } else {
+      tokenFile = tokenFile(file.get(), AwsSettings.TOKEN_FILE, reasons, problems);
+    }
+    AwsSettings.SESSION_NAME.in(env).ifPresent(n -> check(problems,
+        () -> SessionNames.validate(n, AwsSettings.SESSION_NAME.names())));
+    describeEndpoint(env, reasons, problems);
+    if (present(env, AwsSettings.CONTAINER_FULL_URI)) {
+      reasons.add("EKS Pod Identity is configured too (" + AwsSettings.CONTAINER_FULL_URI.variable()
+          + "); IRSA takes precedence, as in the AWS SDK.");
+    }
+    if (!problems.isEmpty()) {
+      reasons.addAll(problems);
+      return Detection.misconfigured(CLOUD, reasons, audiences, tokenFile);
+    }
+    return Detection.detected(CLOUD, reasons, audiences, tokenFile);
+  }
+
+  private static Detection detectPodIdentity(Environment env) {
+    List<String> reasons = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    Set<String> audiences = Set.of(AwsSettings.POD_IDENTITY_AUDIENCE);
+    Optional<String> uri = AwsSettings.CONTAINER_FULL_URI.in(env);
+    Optional<String> file = AwsSettings.CONTAINER_TOKEN_FILE.in(env);
+    if (uri.isEmpty()) {
+      problems.add(AwsSettings.CONTAINER_TOKEN_FILE.names() + " is set but " + AwsSettings.CONTAINER_FULL_URI.names()
+          + " is not: the EKS Pod Identity webhook sets both; restart the pod, or set it to"
+          + " http://169.254.170.23/v1/credentials.");
+    } else {
+      check(problems, () -> AwsSettings.containerEndpoint(uri.get(), AwsSettings.CONTAINER_FULL_URI.names()));
+      reasons.add("EKS Pod Identity: agent " + uri.get() + " (" + AwsSettings.CONTAINER_FULL_URI.names() + ").");
+    }
+    Path tokenFile = null;
+    if (file.isEmpty()) {
+      if (uri.isPresent() && !isEksAgent(uri.get())) {
+        // A container credentials server without a token (ECS, local tools) is the SDK's job, not ours.
+        return Detection.notConfigured(CLOUD, AwsSettings.CONTAINER_FULL_URI.variable() + " is set without "
+            + AwsSettings.CONTAINER_TOKEN_FILE.variable() + ": not EKS Pod Identity; the AWS SDK's"
+            + " ContainerCredentialsProvider serves such endpoints.");
+      }
+      problems.add(AwsSettings.CONTAINER_FULL_URI.names() + " points at the EKS Pod Identity agent but "
+          + AwsSettings.CONTAINER_TOKEN_FILE.names() + " is not set: the agent needs the projected token."
+          + " Restart the pod so the webhook injects both.");
+    } else {
+      tokenFile = tokenFile(file.get(), AwsSettings.CONTAINER_TOKEN_FILE, reasons, problems);
+    }
+    if (!problems.isEmpty()) {
+      reasons.addAll(problems);
+      return Detection.misconfigured(CLOUD, reasons, audiences, tokenFile);
+    }
+    return Detection.detected(CLOUD, reasons, audiences, tokenFile);
+  }
+
+  private static void describeEndpoint(Environment env, List<String> reasons, List<String> problems) {
+    try {
+      Optional<AwsSettings.Sourced<String>> region = AwsSettings.region(env);
+      Optional<AwsSettings.Sourced<java.net.URI>> override = AwsSettings.endpointOverride(env);
+      String r = region.map(AwsSettings.Sourced::value).orElse(null);
+      boolean global = AwsSettings.useGlobalEndpoint(env, r);
+      String endpoint = AwsSettings.describeEndpoint(AwsSettings.stsRegion(r, global),
+          override.map(AwsSettings.Sourced::value).orElse(null));
+      StringBuilder sb = new StringBuilder("STS endpoint ").append(endpoint);
+      override.ifPresent(o -> sb.append(" (").append(o.source()).append(')'));
+      if (override.isEmpty()) {
+        sb.append(region.map(s -> " (region " + s.value() + " from " + s.source()
+            + (global ? ", global because AWS_STS_REGIONAL_ENDPOINTS=legacy" : "") + ")")
+            .orElse(" (no AWS_REGION set: using the global endpoint; set AWS_REGION for the regional one)"));
+      }
+      reasons.add(sb.append('.').toString());
+    } catch (ConfigurationException e) {
+      problems.add(e.getMessage());
+    }
+  }
+
+  private static Path tokenFile(String value, AwsSettings.Setting setting, List<String> reasons, List<String> problems) {
+    Path path;
+    try {
+      path = Path.of(value);
+    } catch (InvalidPathException e) {
+      problems.add(setting.names() + " is not a valid path: '" + value + "'.");
+      return null;
+    }
+    if (!Files.exists(path)) {
+      problems.add("Token file " + path + " (" + setting.variable() + ") does not exist: is the projected"
+          + " service-account token volume mounted in this container?");
+    } else if (!Files.isReadable(path)) {
+      problems.add("Token file " + path + " (" + setting.variable() + ") is not readable by this process: set"
+          + " securityContext.fsGroup in the pod spec.");
+    } else {
+      reasons.add("Token file " + path + " (" + setting.variable() + ").");
+    }
+    return path;
+  }
+
+  private static boolean isEksAgent(String uri) {
+    return uri.contains("169.254.170.23") || uri.contains("[fd00:ec2::23]");
+  }
+
+  private static boolean present(Environment env, AwsSettings.Setting s) {
+    return s.in(env).isPresent() || env.isSet(s.variable());
+  }
+
+  private static void check(List<String> problems, Supplier<?> validation) {
+    try {
+      validation.get();
+    } catch (ConfigurationException e) {
+      problems.add(e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package io.workloadidentity.aws.internal;
+
+import io.workloadidentity.core.ConfigurationException;
+import io.workloadidentity.core.KubernetesClaims;
+import io.workloadidentity.core.ProjectedToken;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * STS role session names: {@code [\w+=,.@-]{2,64}}. The session name shows up in CloudTrail and in
+ * the assumed-role ARN, so the default names the pod rather than a timestamp as the SDK does.
+ */
+public final class SessionNames {
+  private static final Pattern VALID = Pattern.compile("[\\w+=,.@-]{2,64}");
+  private static final Pattern INVALID_CHARS = Pattern.compile("[^\\w+=,.@-]");
+
+  private SessionNames() {}
+
+  /** Checks a configured session name; STS would reject an invalid one with a less helpful message. */
+  public static String validate(String name, String source) {
+    if (!VALID.matcher(name).matches()) {
+      throw new ConfigurationException("The role session name from " + source + " is not valid: '" + name
+          + "'. STS accepts 2 to 64 characters from letters, digits and +=,.@_-.");
+    }
+    return name;
+  }
+
+  /**
+   * The default session name for a token: the pod name, else the service account name, else a name
+   * with the current time; always sanitised to the STS pattern.
+   */
+  public static String fromToken(ProjectedToken token, Clock clock) {
+    Optional<KubernetesClaims> k8s = token.kubernetes();
+    Optional<String> name = k8s.flatMap(KubernetesClaims::podName)
+        .or(() -> k8s.flatMap(KubernetesClaims::serviceAccountName));
+    return sanitise(name.orElse("workload-identity-java-" + clock.millis()));
+  }
+
+  /** Replaces characters STS does not accept with '-', cuts to 64 and pads to 2. */
+  public static String sanitise(String raw) {
+    String s = INVALID_CHARS.matcher(raw).replaceAll("-");
+    if (s.length() > 64) {
+      s = s.substring(0, 64);
+    }
+    while (s.length() < 2) {
+      s = s + "-";
+    }
+    return s;
+  }
+}

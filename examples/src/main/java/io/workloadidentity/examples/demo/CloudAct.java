@@ -1,0 +1,50 @@
+package io.workloadidentity.examples.demo;
+
+import io.workloadidentity.core.WorkloadIdentity;
+import java.util.List;
+import java.util.Map;
+
+/** One cloud's part in the demo. Each step prints what happened and checks it. */
+public interface CloudAct extends AutoCloseable {
+  List<String> ALL = List.of("aws", "azure", "gcp");
+
+  static CloudAct create(String cloud, Stage stage) {
+    return switch (cloud) {
+      case "aws" -> new AwsAct(stage);
+      case "azure" -> new AzureAct(stage);
+      case "gcp" -> new GcpAct(stage);
+      default -> throw new IllegalArgumentException(cloud);
+    };
+  }
+
+  String name();
+
+  void describeEndpoints();
+
+  void describeVolume();
+
+  /** The variables the cloud's webhook (or the user's pod spec) would set. */
+  Map<String, String> webhookEnvironment();
+
+  /** Obtains credentials through the SDK-native object auto-detection built. */
+  void credentials(WorkloadIdentity identity);
+
+  void rotation();
+
+  void refreshAhead();
+
+  void outage();
+
+  void misconfiguration();
+
+  @Override
+  void close();
+
+  /** "AKIA…7Q2X" style: enough to tell values apart, useless to an attacker. */
+  static String redact(String secret) {
+    if (secret == null || secret.length() < 12) {
+      return "****";
+    }
+    return secret.substring(0, 4) + "…(" + secret.length() + " chars)";
+  }
+}

@@ -1,0 +1,117 @@
+package io.workloadidentity.gcp.internal;
+
+import com.google.api.client.json.GenericJson;
+import com.google.api.client.json.gson.GsonFactory;
+import io.workloadidentity.core.ConfigurationException;
+import io.workloadidentity.core.Detection;
+import io.workloadidentity.core.Environment;
+import io.workloadidentity.core.spi.CredentialsProvider;
+import io.workloadidentity.gcp.GcpWorkloadIdentityCredentials;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The {@code gcp} provider for {@code WorkloadIdentity.detect()}: workload identity federation from an
+ * {@code external_account} file named by {@code GOOGLE_APPLICATION_CREDENTIALS}, or GKE Workload
+ * Identity through the metadata server. Detection reads only local files, never the network.
+ */
+public final class GcpCredentialsProvider implements CredentialsProvider {
+  private static final String CLOUD = "gcp";
+  private final GkeSignals signals;
+
+  /** The provider {@link java.util.ServiceLoader} instantiates. */
+  public GcpCredentialsProvider() {
+    this(GkeSignals.system());
+  }
+
+  /** A provider that looks for GKE evidence in the given files (tests). */
+  public GcpCredentialsProvider(GkeSignals signals) {
+    this.signals = signals;
+  }
+
+  @Override
+  public String name() {
+    return CLOUD;
+  }
+
+  @Override
+  public Detection detect(Environment env) {
+    try {
+      Optional<String> file = env.get(Engine.CREDENTIALS_VARIABLE, Engine.CREDENTIALS_PROPERTY);
+      if (file.isPresent()) {
+        return detectFile(Path.of(file.get()));
+      }
+      Optional<String> evidence = signals.evidence(env);
+      if (evidence.isPresent()) {
+        String host = GkeSignals.configuredHost(env).orElse(GkeSignals.DEFAULT_HOST);
+        return Detection.detected(CLOUD, List.of(evidence.get() + ": access tokens come from the metadata server at"
+            + " http://" + host + " (GKE Workload Identity); the first request retries while it starts with the pod."),
+            Set.of(), null);
+      }
+      return Detection.notConfigured(CLOUD, Engine.CREDENTIALS_VARIABLE + " is not set and no Google metadata server"
+          + " is expected here (not GKE, " + GkeSignals.METADATA_HOST + " not set).");
+    } catch (RuntimeException e) {
+      return Detection.misconfigured(CLOUD, List.of("Detection failed: " + e.getMessage()), Set.of(), null);
+    }
+  }
+
+  @Override
+  public AutoCloseable create(Environment env) {
+    GcpWorkloadIdentityCredentials.Builder b = GcpWorkloadIdentityCredentials.builder().environment(env);
+    if (env.get(Engine.CREDENTIALS_VARIABLE, Engine.CREDENTIALS_PROPERTY).isEmpty() && signals.evidence(env).isPresent()) {
+      b.metadataServer();
+    }
+    return b.build();
+  }
+
+  private Detection detectFile(Path file) {
+    String named = Engine.CREDENTIALS_VARIABLE + "=" + file;
+    if (!Files.isRegularFile(file)) {
+      return Detection.misconfigured(CLOUD, List.of(named + " does not exist or is not a file: mount the external_account"
+          + " configuration (usually a ConfigMap) at that path, or unset the variable."), Set.of(), null);
+    }
+    String type = typeOf(file);
+    if (type != null && !type.equals("external_account")) {
+      return Detection.notConfigured(CLOUD, named + " is a \"" + type + "\" credential, not workload identity"
+          + " federation; Google's default credentials handle it.");
+    }
+    ExternalAccountConfig config;
+    try {
+      config = ExternalAccountConfig.read(file, Engine.CREDENTIALS_VARIABLE);
+    } catch (ConfigurationException e) {
+      return Detection.misconfigured(CLOUD, List.of(e.getMessage()), Set.of(), null);
+    }
+    // The provider accepts its default audiences unless configured otherwise; Google's Kubernetes guide
+    // projects the https: form.
+    Set<String> audiences = Set.of(Failures.defaultAudience(config.audience()), config.audience());
+    List<String> reasons = new ArrayList<>();
+    reasons.add(named + ": workload identity federation through provider " + config.audience()
+        + config.serviceAccount().map(sa -> ", impersonating " + sa).orElse(", direct resource access (no impersonation)") + ".");
+    reasons.add("Subject token: " + config.tokenFile() + config.jsonField().map(f -> " (json field " + f + ")").orElse("")
+        + "; expected audience " + Failures.defaultAudience(config.audience())
+        + " unless the provider lists other allowed audiences.");
+    if (!Files.exists(config.tokenFile())) {
+      reasons.add("credential_source.file " + config.tokenFile() + " does not exist: mount a projected service-account"
+          + " token volume there (serviceAccountToken.audience: " + Failures.defaultAudience(config.audience()) + ").");
+      return Detection.misconfigured(CLOUD, reasons, audiences, config.tokenFile());
+    }
+    return Detection.detected(CLOUD, reasons, audiences, config.jsonField().isPresent() ? null : config.tokenFile());
+  }
+
+  private static String typeOf(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      GenericJson json = GsonFactory.getDefaultInstance()
+          .fromString(new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8), GenericJson.class);
+      return json != null && json.get("type") instanceof String s ? s : null;
+    } catch (IOException | RuntimeException e) {
+      return null; // ExternalAccountConfig.read reports it precisely
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package io.workloadidentity.gcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import io.workloadidentity.core.Environment;
+import io.workloadidentity.core.RefreshPolicy;
+import io.workloadidentity.gcp.GcpCredentialsException.Reason;
+import io.workloadidentity.testkit.Fault;
+import io.workloadidentity.testkit.FakeGcpMetadataServer;
+import io.workloadidentity.testkit.ReceivedRequest;
+import io.workloadidentity.testkit.TestClock;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** GKE Workload Identity: tokens from the (fake) GKE metadata server through google-auth's ComputeEngineCredentials. */
+@org.junit.jupiter.api.extension.ExtendWith(LeakGuard.class)
+class MetadataServerTest {
+  static final RefreshPolicy FAST = RefreshPolicy.builder().backoff(Duration.ofMillis(1), Duration.ofMillis(8)).build();
+  final TestClock clock = TestClock.create();
+  final FakeGcpMetadataServer mds = FakeGcpMetadataServer.builder().clock(clock).build();
+
+  @AfterEach
+  void stop() {
+    mds.close();
+  }
+
+  GcpWorkloadIdentityCredentials.Builder credentials() {
+    return GcpWorkloadIdentityCredentials.builder().clock(clock).refreshPolicy(FAST);
+  }
+
+  static String bearer(GcpWorkloadIdentityCredentials c) throws IOException {
+    return c.getRequestMetadata(URI.create("https://pubsub.googleapis.com")).get("Authorization").get(0);
+  }
+
+  @Test
+  void gceMetadataHostSelectsTheMetadataServer() throws Exception {
+    Environment env = Environment.of(Map.of("GCE_METADATA_HOST", mds.host()));
+    try (GcpWorkloadIdentityCredentials c = credentials().environment(env).build()) {
+      assertThat(bearer(c)).startsWith("Bearer ya29.fake-mds-");
+      ReceivedRequest r = mds.requests(FakeGcpMetadataServer.TOKEN_PATH).get(0);
+      assertThat(r.header("Metadata-Flavor")).contains("Google");
+      assertThat(r.query()).isEmpty(); // the default scopes are the metadata server's own
+      assertThat(c.toString()).contains("metadata server http://" + mds.host());
+    }
+  }
+
+  @Test
+  void explicitScopesAreAskedFor() throws Exception {
+    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer(mds.host()).scopes("s1", "s2").build()) {
+      String token = bearer(c).substring("Bearer ".length());
+      assertThat(mds.scopesOf(token)).hasValueSatisfying(s -> assertThat(s).containsExactly("s1", "s2"));
+    }
+  }
+
+  @Test
+  void theFirstRequestWaitsForAMetadataServerThatIsStillStarting() throws Exception {
+    mds.faults().failNext(3, Fault.connectionReset()); // the pod started before the GKE metadata server answered
+    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer(mds.host()).build()) {
+      assertThat(bearer(c)).startsWith("Bearer ya29.fake-mds-");
+    }
+    assertThat(mds.requests()).extracting(ReceivedRequest::status).containsExactly(0, 0, 0, 200);
+  }
+
+  @Test
+  void aRefusalIsExplained() {
+    mds.faults().failAlways(Fault.error(404, "not_found", "Not Found"));
+    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer(mds.host()).build()) {
+      Throwable t = catchThrowable(() -> bearer(c));
+      assertThat(t).isInstanceOf(GcpCredentialsException.class);
+      GcpCredentialsException e = (GcpCredentialsException) t;
+      LeakGuard.assertNoSecrets(e);
+      assertThat(e.reason()).isEqualTo(Reason.METADATA_SERVER_REFUSED);
+      assertThat(e.httpStatus()).hasValue(404);
+      assertThat(e.getMessage()).contains("HTTP 404").contains("Not Found").contains("iam.gke.io/gcp-service-account");
+      assertThat(mds.requestCount()).isEqualTo(1); // not retried
+    }
+  }
+
+  @Test
+  void anAbsentMetadataServerIsRetriedThenReportedAsUnreachable() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer("127.0.0.1:" + port).maxAttempts(3).build()) {
+      Throwable t = catchThrowable(() -> bearer(c));
+      assertThat(t).isInstanceOf(IOException.class).hasCauseInstanceOf(GcpCredentialsException.class);
+      GcpCredentialsException e = (GcpCredentialsException) t.getCause();
+      assertThat(e.reason()).isEqualTo(Reason.UNREACHABLE);
+      assertThat(e.getMessage()).contains("GKE metadata server at http://127.0.0.1:" + port)
+          .contains("after 3 attempt(s)").contains("few seconds").contains("GKE_METADATA");
+    }
+  }
+
+  @Test
+  void serverErrorsAreRetried() throws Exception {
+    mds.faults().failNext(2, Fault.serverError(503));
+    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer(mds.host()).build()) {
+      assertThat(bearer(c)).startsWith("Bearer ya29.fake-mds-");
+    }
+    assertThat(mds.requests()).extracting(ReceivedRequest::status).containsExactly(503, 503, 200);
+  }
+}

@@ -1,0 +1,178 @@
+package io.workloadidentity.testkit;
+
+import com.nimbusds.jwt.JWTClaimsSet;
+import io.workloadidentity.testkit.internal.FakeServer;
+import io.workloadidentity.testkit.internal.OidcVerifier;
+import io.workloadidentity.testkit.internal.aws.AwsIds;
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import mockwebserver3.MockResponse;
+import mockwebserver3.RecordedRequest;
+
+/**
+ * A local EKS Pod Identity agent: {@code GET /v1/credentials} with the raw projected token in the
+ * {@code Authorization} header (no "Bearer"), answered with the agent's JSON credentials
+ * ({@code AccessKeyId}, {@code SecretAccessKey}, {@code Token}, {@code AccountId}, {@code
+ * Expiration}). Point {@code AWS_CONTAINER_CREDENTIALS_FULL_URI} at {@link #credentialsUrl()}.
+ *
+ * <p>Like the agent and EKS Auth behind it, it checks that the token is signed by the trusted
+ * cluster (keys fetched over HTTP), has audience {@code pods.eks.amazonaws.com} and is not expired,
+ * and that the token's service account has an association ({@link #associate}). Errors are the
+ * agent's plain text {@code [request-id]: (Code): message, fault: client} with EKS Auth's status:
+ * {@code InvalidTokenException} and {@code ExpiredTokenException} 400, {@code
+ * ResourceNotFoundException} 404 (no association), {@code ThrottlingException} 429 (for {@link
+ * Fault#throttled()}), {@code InternalServerException} 500 / {@code ServiceUnavailableException} 503.
+ *
+ * <p>Thread-safe. Close it to stop the server.
+ */
+public final class FakeAwsPodIdentityAgent extends FakeServer {
+  /** The audience of Pod Identity tokens. */
+  public static final String AUDIENCE = "pods.eks.amazonaws.com";
+  private static final String PATH = "/v1/credentials";
+
+  private final Duration credentialLifetime;
+  private final OidcVerifier verifier;
+  private final Set<String> trustedIssuers = ConcurrentHashMap.newKeySet();
+  private final Map<String, String> associations = new ConcurrentHashMap<>();
+  private final Set<String> expiredTokens = ConcurrentHashMap.newKeySet();
+  private final List<FakeAwsCredentials> issued = new CopyOnWriteArrayList<>();
+
+  private FakeAwsPodIdentityAgent(Clock clock, Duration credentialLifetime) {
+    super("aws-pod-identity-agent", false, clock);
+    this.credentialLifetime = credentialLifetime;
+    this.verifier = OidcVerifier.builder().clock(clock).build();
+  }
+
+  /** An agent with the system clock issuing six-hour credentials, as EKS Auth does. */
+  public static FakeAwsPodIdentityAgent start() {
+    return start(Clock.systemUTC(), Duration.ofHours(6));
+  }
+
+  /** An agent whose token checks and credential expirations follow {@code clock}. */
+  public static FakeAwsPodIdentityAgent start(Clock clock, Duration credentialLifetime) {
+    Objects.requireNonNull(clock, "clock");
+    if (credentialLifetime.isNegative() || credentialLifetime.isZero()) {
+      throw new IllegalArgumentException("credentialLifetime must be positive: " + credentialLifetime);
+    }
+    return new FakeAwsPodIdentityAgent(clock, credentialLifetime);
+  }
+
+  /** The value for {@code AWS_CONTAINER_CREDENTIALS_FULL_URI}: {@code http://127.0.0.1:PORT/v1/credentials}. */
+  public URI credentialsUrl() {
+    return URI.create(url(PATH));
+  }
+
+  /** Accepts tokens from this issuer (the cluster's {@code issuer()}). */
+  public FakeAwsPodIdentityAgent trustIssuer(String issuer) {
+    trustedIssuers.add(issuer);
+    return this;
+  }
+
+  /** Creates a Pod Identity association: pods of this service account get {@code roleArn}'s credentials. */
+  public FakeAwsPodIdentityAgent associate(String namespace, String serviceAccount, String roleArn) {
+    associations.put(namespace + "/" + serviceAccount, roleArn);
+    return this;
+  }
+
+  /** Makes the agent answer {@code ExpiredTokenException} for this exact token from now on. */
+  public FakeAwsPodIdentityAgent rejectAsExpired(String token) {
+    expiredTokens.add(token.strip());
+    return this;
+  }
+
+  /** Every set of credentials issued so far, oldest first. */
+  public List<FakeAwsCredentials> issued() {
+    return List.copyOf(issued);
+  }
+
+  @Override
+  public void close() {
+    verifier.close();
+    super.close();
+  }
+
+  @Override
+  protected MockResponse handle(RecordedRequest request) {
+    if (!PATH.equals(request.getUrl().encodedPath())) {
+      return body(404, "text/plain", "404 page not found\n");
+    }
+    if (!"GET".equals(request.getMethod())) {
+      return body(405, "text/plain", "Method Not Allowed\n");
+    }
+    String token = request.getHeaders().get("Authorization");
+    if (token == null || token.isBlank()) {
+      return error(400, "InvalidParameterException", "Service account token cannot be empty");
+    }
+    JWTClaimsSet claims;
+    try {
+      claims = OidcVerifier.unverifiedClaims(token);
+    } catch (OidcVerifier.Rejection e) {
+      return error(400, "InvalidTokenException", "Failed to parse the service account token");
+    }
+    if (!trustedIssuers.contains(claims.getIssuer())) {
+      return error(400, "InvalidTokenException", "Service account token issuer is not trusted by this cluster");
+    }
+    if (claims.getAudience() == null || !claims.getAudience().contains(AUDIENCE)) {
+      return error(400, "InvalidTokenException", "Service account token audience must be " + AUDIENCE);
+    }
+    try {
+      verifier.verify(token);
+    } catch (OidcVerifier.Rejection e) {
+      return switch (e.reason()) {
+        case EXPIRED -> error(400, "ExpiredTokenException", "Service account token has expired");
+        case ISSUER_UNREACHABLE -> error(500, "InternalServerException", "Could not validate the token");
+        default -> error(400, "InvalidTokenException", "Service account token failed validation");
+      };
+    }
+    if (expiredTokens.contains(token.strip())) {
+      return error(400, "ExpiredTokenException", "Service account token has expired");
+    }
+    String[] sub = String.valueOf(claims.getSubject()).split(":");
+    String key = sub.length == 4 ? sub[2] + "/" + sub[3] : "";
+    String roleArn = associations.get(key);
+    if (roleArn == null) {
+      return error(404, "ResourceNotFoundException", "No Pod Identity association found for the service account");
+    }
+    String[] arn = roleArn.split(":", 6);
+    String roleName = arn[5].substring(arn[5].lastIndexOf('/') + 1);
+    Instant expiration = clock().instant().plus(credentialLifetime);
+    String session = "eks-cluster-" + AwsIds.requestId().substring(0, 8);
+    FakeAwsCredentials c = new FakeAwsCredentials(AwsIds.accessKeyId(), AwsIds.secretAccessKey(),
+        AwsIds.sessionToken(), expiration, roleArn, "arn:aws:sts::" + arn[4] + ":assumed-role/" + roleName + "/" + session,
+        session, claims.getSubject(), AwsIds.fingerprint(token));
+    issued.add(c);
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("AccessKeyId", c.accessKeyId());
+    json.put("SecretAccessKey", c.secretAccessKey());
+    json.put("Token", c.sessionToken());
+    json.put("AccountId", arn[4]);
+    json.put("Expiration", DateTimeFormatter.ISO_INSTANT.format(expiration));
+    return json(200, json);
+  }
+
+  @Override
+  protected MockResponse renderFault(Fault fault, RecordedRequest request) {
+    return switch (fault.kind()) {
+      case THROTTLED -> error(429, "ThrottlingException", "Rate exceeded");
+      case SERVER_ERROR -> fault.status() == 503
+          ? error(503, "ServiceUnavailableException", "Service unavailable")
+          : error(fault.status(), "InternalServerException", "Internal error");
+      default -> error(fault.status(), fault.code().orElse("InternalServerException"), fault.message().orElse(""));
+    };
+  }
+
+  private static MockResponse error(int status, String code, String message) {
+    return body(status, "text/plain", "[" + AwsIds.requestId() + "]: (" + code + "): " + message + ", fault: "
+        + (status >= 500 ? "server" : "client") + "\n");
+  }
+}
