@@ -143,37 +143,6 @@ abstract class EntraFixture {
     }
   }
 
-  /**
-   * Calls {@code getTokenSync} until it serves a token other than {@code old}, within {@link #WAIT}.
-   * Needed after a refresh event: the cache reports a refresh a moment before it serves the result.
-   */
-  static String awaitNewToken(AzureWorkloadIdentityCredential credential, String old) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      String t = credential.getTokenSync(VAULT_REQUEST).getToken();
-      if (!t.equals(old)) {
-        return t;
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-    }
-    throw new AssertionError("the refreshed token was not served within " + WAIT);
-  }
-
-  /**
-   * Calls {@code getTokenSync} (which starts a due refresh) until a refresh succeeds, within {@link
-   * #WAIT}. A single call may find the previous failed attempt still being cleaned up and start none.
-   */
-  void callUntilRefreshed(AzureWorkloadIdentityCredential credential) throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      credential.getTokenSync(VAULT_REQUEST);
-      if (events.refreshed.poll(20, TimeUnit.MILLISECONDS) != null) {
-        return;
-      }
-    }
-    throw new AssertionError("no refresh within " + WAIT);
-  }
-
   static ScopeKey key(String scope) {
     return ScopeKey.of(new TokenRequestContext().addScopes(scope));
   }
