@@ -102,6 +102,17 @@ class EntraErrorsTest extends EntraFixture {
   }
 
   @Test
+  void unreachableIssuerSaysTheIssuerMustBePublic() {
+    cluster.faults().failAlways(Fault.serverError(503)); // Entra cannot fetch the discovery document
+
+    AzureTokenException e = failure(credential());
+
+    assertThat(e.errorCode()).contains("AADSTS50166");
+    assertThat(e.retryable()).isTrue();
+    assertThat(e.explanation()).contains(cluster.issuer(), "reachable from the internet");
+  }
+
+  @Test
   void throttlingIsRetryableAndCostsOneRequest() {
     entra.faults().failNext(1, Fault.throttled());
 

@@ -141,6 +141,10 @@ public final class EntraErrors {
       case 700027 -> "Entra could not verify the token's signature with the keys the issuer " + iss + " publishes. The"
           + " issuer's discovery document and JWKS must be publicly reachable; if the cluster's signing keys were"
           + " rotated recently, Entra may still hold the old ones.";
+      case 50166 -> "Entra could not fetch the OIDC discovery document or keys of the issuer " + iss + ". The"
+          + " cluster's issuer URL must be reachable from the internet over HTTPS (an in-cluster issuer such as"
+          + " https://kubernetes.default.svc is not); on AKS enable the OIDC issuer. Retried with backoff, in case"
+          + " the issuer is only briefly down.";
       case 70011 -> "The requested scope is not valid: request exactly one resource's \".default\" scope, for example"
           + " https://management.azure.com/.default.";
       case 500011 -> "The requested resource does not exist in the tenant: check the scope (the resource's application"
@@ -156,7 +160,7 @@ public final class EntraErrors {
   }
 
   private static boolean isRetryable(int code, int status, String oauth) {
-    return code == 90055 || code == 90006 || code == 90033 || code == 90024 || status == 429 || status >= 500
+    return code == 50166 || code == 90055 || code == 90006 || code == 90033 || code == 90024 || status == 429 || status >= 500
         || "temporarily_unavailable".equals(oauth);
   }
 
