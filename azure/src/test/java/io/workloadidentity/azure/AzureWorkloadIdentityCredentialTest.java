@@ -118,6 +118,42 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
   }
 
   @Test
+  void aSaneRefreshInComesBeforeTheLifetimeBasedPoint() throws Exception {
+    refreshesAt(Duration.ofHours(12), Duration.ofHours(12)); // earlier than 80% of 24 h
+  }
+
+  @Test
+  void aRefreshInBeyondExpiryIsIgnored() throws Exception {
+    refreshesAt(Duration.ofHours(48), Duration.ofMinutes(24 * 60 * 8 / 10)); // 80% of 24 h applies
+  }
+
+  /** With 24-hour tokens and the given refresh_in, the one refresh happens at {@code expected}. */
+  private void refreshesAt(Duration refreshIn, Duration expected) throws Exception {
+    entra.close();
+    entra = closeLater(io.workloadidentity.testkit.FakeEntraId.builder().clock(clock)
+        .tokenLifetime(Duration.ofHours(24)).refreshIn(refreshIn).build());
+    entra.addFederatedCredential(TENANT, CLIENT, cluster.issuer(), SUBJECT);
+    AzureWorkloadIdentityCredential credential = closeLater(builder()
+        .refreshPolicy(io.workloadidentity.core.RefreshPolicy.builder().jitter(0, Duration.ZERO).build())
+        .build());
+    Instant start = clock.instant();
+    LeakCheck.secret(credential.getTokenSync(VAULT_REQUEST).getToken());
+    events.awaitRefreshed();
+
+    clock.set(start.plus(expected).minusSeconds(30));
+    volume.rotateIfDue(); // the kubelet has rotated the projected token many times by then
+    LeakCheck.secret(volume.current().value());
+    clock.advance(Duration.ofSeconds(2));
+    credential.getTokenSync(VAULT_REQUEST);
+    assertThat(posts()).hasSize(1);
+
+    clock.set(start.plus(expected).plusSeconds(30));
+    credential.getTokenSync(VAULT_REQUEST);
+    events.awaitRefreshed();
+    assertThat(posts()).hasSize(2);
+  }
+
+  @Test
   void afterTheVolumeRotatesTheNextBackgroundRefreshSendsTheNewToken() throws Exception {
     AzureWorkloadIdentityCredential credential = credential();
     String first = credential.getTokenSync(VAULT_REQUEST).getToken();

@@ -141,16 +141,4 @@ public final class EntraExchange implements CredentialCache.Exchange<ScopeKey, A
     return "client ID " + clientId + ", tenant " + tenantId + ", authority " + authorityHost + ", token from "
         + tokens.description();
   }
-
-  public String clientId() {
-    return clientId;
-  }
-
-  public String tenantId() {
-    return tenantId;
-  }
-
-  public String authorityHost() {
-    return authorityHost;
-  }
 }

@@ -70,11 +70,6 @@ public final class ScopeKey {
     return new TokenRequestContext().setScopes(requested).setTenantId(tenantId).setClaims(claims).setCaeEnabled(cae);
   }
 
-  /** The scopes as first requested, for messages. */
-  public List<String> scopes() {
-    return requested;
-  }
-
   @Override
   public boolean equals(Object o) {
     return o instanceof ScopeKey k && normalised.equals(k.normalised) && Objects.equals(tenantId, k.tenantId)
