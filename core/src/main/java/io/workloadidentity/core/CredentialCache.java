@@ -460,11 +460,19 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     if (closed) {
       return;
     }
-    ScheduledFuture<?> next = timer.schedule(() -> onTimer(key), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
-    ScheduledFuture<?> old = timers.put(key, next);
-    if (old != null && old != next) {
-      old.cancel(false);
-    }
+    // Atomic per key: a short timer can fire, and re-arm itself, before a put() after
+    // timer.schedule() would have run, and that put() would then cancel the re-armed timer and
+    // leave the key with none. compute() makes the firing timer's own re-arm wait for this one.
+    timers.compute(key, (k, old) -> {
+      if (old != null) {
+        old.cancel(false);
+      }
+      try {
+        return timer.schedule(() -> onTimer(key), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        return null; // closed meanwhile
+      }
+    });
   }
 
   private void onTimer(K key) {

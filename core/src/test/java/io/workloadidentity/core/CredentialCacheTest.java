@@ -424,13 +424,14 @@ class CredentialCacheTest {
     proceed.countDown();
     awaitIdle(cache);
     // STS is back; nobody reads the key (an idle provider): only a timer can refresh it now.
+    int before = exchanges.get();
     failure.set(null);
     clock.advance(Duration.ofSeconds(1));
     deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (exchanges.get() < 3 && System.nanoTime() < deadline) {
+    while (exchanges.get() <= before && System.nanoTime() < deadline) {
       Thread.onSpinWait();
     }
-    assertThat(exchanges).as("a background retry without any read").hasValue(3);
+    assertThat(exchanges.get()).as("a background retry without any read").isGreaterThan(before);
   }
 
   @Test
