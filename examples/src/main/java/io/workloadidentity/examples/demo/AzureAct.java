@@ -120,12 +120,14 @@ final class AzureAct implements CloudAct {
   @Override
   public void rotation() {
     volume.rotate();
-    try (AzureWorkloadIdentityCredential c = credential()) {
+    Events events = new Events();
+    try (AzureWorkloadIdentityCredential c = credential(events)) {
       AccessToken before = c.getTokenSync(VAULT);
       ProjectedToken old = volume.current();
       stage.cluster().rotateSigningKey();
       ProjectedToken rotated = volume.rotate();
       stage.cluster().retireOldSigningKeys();
+      Events.await(() -> events.rotated.get() >= 1, "the watcher to see the rotation");
       stage.detail("kubelet swapped ..data: token sha256 " + old.fingerprint() + " -> " + rotated.fingerprint()
           + "; the issuer retired the key that signed the old one");
       Duration life = Duration.between(stage.clock().instant(), before.getExpiresAt().toInstant());
