@@ -529,8 +529,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     @Override
     public CompletableFuture<? extends Lease<C>> asyncLoad(K key, Executor executor) {
       CompletableFuture<Lease<C>> load = exchangeAfterPrevious(key, null);
-      // The future is the cached value: once it completes, readers get the lease.
-      load.thenAccept(lease -> served(key, lease));
+      // The future is the cached value: once it completes, readers get the lease. Announce on
+      // another thread: a load that completes at once would otherwise call the listener here,
+      // inside Caffeine's computation for this key, where a listener reading the cache deadlocks.
+      load.thenAcceptAsync(lease -> served(key, lease), exchangeExecutor);
       return load;
     }
   }
