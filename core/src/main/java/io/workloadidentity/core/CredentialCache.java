@@ -529,10 +529,13 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     @Override
     public CompletableFuture<? extends Lease<C>> asyncLoad(K key, Executor executor) {
       CompletableFuture<Lease<C>> load = exchangeAfterPrevious(key, null);
-      // The future is the cached value: once it completes, readers get the lease. Announce on
-      // another thread: a load that completes at once would otherwise call the listener here,
-      // inside Caffeine's computation for this key, where a listener reading the cache deadlocks.
-      load.thenAcceptAsync(lease -> served(key, lease), exchangeExecutor);
+      // The future is the cached value: once it completes, readers get the lease. Arm the refresh
+      // timer at once, but announce on another thread: a load that completes at once would
+      // otherwise call the listener here, inside Caffeine's computation for this key, where a
+      // listener reading the cache deadlocks.
+      load.thenAccept(lease -> schedule(key, lease.refreshAtMillis() - clock.millis()));
+      load.thenAcceptAsync(lease -> tell(() -> listener.onRefreshed(key, Instant.ofEpochMilli(lease.expiresAtMillis()))),
+          exchangeExecutor);
       return load;
     }
   }
