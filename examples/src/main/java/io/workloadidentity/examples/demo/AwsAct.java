@@ -73,7 +73,7 @@ final class AwsAct implements CloudAct {
     check(issued.accessKeyId().equals(c.accessKeyId()), "the SDK provider returns what STS issued");
     check(sts.assumeRoleRequests().get(0).form().get("WebIdentityToken").equals(volume.current().value()),
         "STS received the trimmed projected token");
-    stage.detail("aws: AwsCredentialsProvider -> AwsSessionCredentials accessKeyId=" + redact(c.accessKeyId())
+    stage.detail("aws: AwsCredentialsProvider -> AwsSessionCredentials accessKeyId=" + c.accessKeyId()
         + " secret=" + redact(c.secretAccessKey()) + " account=" + c.accountId().orElse("?") + " expires "
         + c.expirationTime().map(Instant::toString).orElse("?") + " (session " + issued.roleSessionName() + ")");
   }

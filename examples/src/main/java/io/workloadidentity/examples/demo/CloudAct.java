@@ -40,11 +40,8 @@ public interface CloudAct extends AutoCloseable {
   @Override
   void close();
 
-  /** "AKIA…7Q2X" style: enough to tell values apart, useless to an attacker. */
+  /** A secret or token, for printing: its length only, never any of its characters. */
   static String redact(String secret) {
-    if (secret == null || secret.length() < 12) {
-      return "****";
-    }
-    return secret.substring(0, 4) + "…(" + secret.length() + " chars)";
+    return secret == null ? "<none>" : "<redacted, " + secret.length() + " chars>";
   }
 }
