@@ -62,7 +62,6 @@ import java.util.function.Supplier;
 public final class CredentialCache<K, C> implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(CredentialCache.class.getName());
   /** Delay of a timer that found a refresh still finishing: look again once its outcome is in. */
-  private static final long RECHECK_MILLIS = 100;
 
   private final Exchange<K, C> exchange;
   private final Clock clock;
@@ -376,9 +375,6 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
   private Lease<C> exchangeNow(K key, Lease<C> previous) {
     long started = clock.millis();
-    if (previous != null) {
-      previous.exchangeStarted();
-    }
     tell(() -> listener.onExchangeStarted(key));
     try {
       Expiring<C> result = Objects.requireNonNull(exchange.exchange(key), "exchange returned null");
@@ -412,9 +408,6 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private void onFailure(K key, Lease<C> previous, WorkloadIdentityException error) {
     boolean retryable = !(error instanceof CredentialExchangeException c) || c.retryable();
     long now = clock.millis();
-    if (previous != null) {
-      previous.failed(error);
-    }
     Duration delay;
     if (previous != null && now < previous.hardExpiryMillis()) {
       int n = previous.recordFailure();
@@ -484,11 +477,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     long now = clock.millis();
     if (now < lease.nextAttemptAtMillis()) {
       schedule(key, lease.nextAttemptAtMillis() - now); // fired early: timers use the monotonic clock
-    } else if (!maybeRefresh(key, lease, now) && lease.isRetired()) {
-      // The exchange that replaced this lease armed this timer before Caffeine had its outcome;
-      // look again shortly. (A claim that is refused because a refresh runs needs nothing: that
-      // refresh arms the next timer when it ends.)
-      schedule(key, RECHECK_MILLIS);
+    } else {
+      // A claim refused because a refresh runs needs nothing more: that refresh arms the next
+      // timer when it ends (install or backoff).
+      maybeRefresh(key, lease, now);
     }
   }
 

@@ -15,8 +15,6 @@ public final class Lease<C> {
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile long nextAttemptAtMillis;
   private volatile boolean retired;
-  private volatile RuntimeException failure;
-  private final java.util.concurrent.atomic.AtomicInteger exchangesStarted = new java.util.concurrent.atomic.AtomicInteger();
   private int failures; // guarded by 'refreshing'
 
   public Lease(C value, long expiresAtMillis, long refreshAtMillis, long hardExpiryMillis) {
@@ -53,21 +51,6 @@ public final class Lease<C> {
     return !retired && refreshing.compareAndSet(false, true);
   }
 
-  /** Records that an exchange started to replace this lease. */
-  public void exchangeStarted() {
-    exchangesStarted.incrementAndGet();
-  }
-
-  /** How many exchanges started to replace this lease. */
-  public int exchangesStarted() {
-    return exchangesStarted.get();
-  }
-
-  /** Gives up a refresh claim for which no exchange ran. */
-  public void releaseRefresh() {
-    refreshing.set(false);
-  }
-
   /** Counts a failed refresh; returns the number of consecutive failures. */
   public int recordFailure() {
     return ++failures;
@@ -77,20 +60,6 @@ public final class Lease<C> {
   public void finishFailedRefresh(long nextAttemptAt) {
     this.nextAttemptAtMillis = nextAttemptAt;
     refreshing.set(false);
-  }
-
-  /** Records that an exchange to replace this lease failed with {@code error}. */
-  public void failed(RuntimeException error) {
-    this.failure = error;
-  }
-
-  /**
-   * The error of the last exchange that tried to replace this lease, or null. A lease that comes
-   * back from a refresh with a failure was kept because that refresh failed (success makes a new
-   * lease).
-   */
-  public RuntimeException failure() {
-    return failure;
   }
 
   /** Marks the lease as replaced or invalidated: bound handles must look it up again. */
