@@ -395,6 +395,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       }
       Lease<C> lease = new Lease<>(result.value(), expiresAt, Math.min(refreshAt, hard), hard);
       failures.remove(key);
+      if (previous == null) {
+        // A first load: arm its refresh from the moment it was obtained (a refresh is armed by
+        // install(), once it is served).
+        schedule(key, lease.refreshAtMillis() - now);
+      }
       LOG.log(Level.DEBUG, () -> name + " credential obtained for " + key + " in " + (clock.millis() - started)
           + " ms; expires " + result.expiresAt() + ", refresh at " + Instant.ofEpochMilli(lease.refreshAtMillis()));
       return lease; // the caller installs it (first load: Caffeine; refresh: install())
@@ -521,11 +526,10 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     @Override
     public CompletableFuture<? extends Lease<C>> asyncLoad(K key, Executor executor) {
       CompletableFuture<Lease<C>> load = exchangeAfterPrevious(key, null);
-      // The future is the cached value: once it completes, readers get the lease. Arm the refresh
-      // timer at once, but announce on another thread: a load that completes at once would
-      // otherwise call the listener here, inside Caffeine's computation for this key, where a
-      // listener reading the cache deadlocks.
-      load.thenAccept(lease -> schedule(key, lease.refreshAtMillis() - clock.millis()));
+      // The future is the cached value: once it completes, readers get the lease (its refresh
+      // timer was armed by exchangeNow). Announce on another thread: a load that completes at
+      // once would otherwise call the listener here, inside Caffeine's computation for this key,
+      // where a listener reading the cache deadlocks.
       load.thenAcceptAsync(lease -> tell(() -> listener.onRefreshed(key, Instant.ofEpochMilli(lease.expiresAtMillis()))),
           exchangeExecutor);
       return load;
