@@ -90,7 +90,8 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     // starts the background refresh; it waits for that refresh before moving the clock on, as real
     // time would (an exchange takes milliseconds, not minutes).
     AzureWorkloadIdentityCredential credential = closeLater(builder()
-        .refreshPolicy(io.workloadidentity.core.RefreshPolicy.builder().jitter(0, Duration.ZERO).build())
+        .refreshPolicy(io.workloadidentity.core.RefreshPolicy.builder().jitter(0, Duration.ZERO)
+            .maximumLifetime(Duration.ofHours(24)).build()) // the default 12 h cap would refresh earlier
         .build());
     Instant start = clock.instant();
     List<String> tokens = new ArrayList<>();
@@ -134,7 +135,8 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
         .tokenLifetime(Duration.ofHours(24)).refreshIn(refreshIn).build());
     entra.addFederatedCredential(TENANT, CLIENT, cluster.issuer(), SUBJECT);
     AzureWorkloadIdentityCredential credential = closeLater(builder()
-        .refreshPolicy(io.workloadidentity.core.RefreshPolicy.builder().jitter(0, Duration.ZERO).build())
+        .refreshPolicy(io.workloadidentity.core.RefreshPolicy.builder().jitter(0, Duration.ZERO)
+            .maximumLifetime(Duration.ofHours(24)).build()) // the default 12 h cap would refresh earlier
         .build());
     Instant start = clock.instant();
     LeakCheck.secret(credential.getTokenSync(VAULT_REQUEST).getToken());

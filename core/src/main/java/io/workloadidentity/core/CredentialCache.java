@@ -1,598 +1,365 @@
 package io.workloadidentity.core;
 
-import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
-import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
+import io.workloadidentity.core.internal.Attempt;
+import io.workloadidentity.core.internal.Entry;
 import io.workloadidentity.core.internal.Lease;
+import io.workloadidentity.core.internal.State;
+import io.workloadidentity.core.internal.StateMachine;
 import io.workloadidentity.core.internal.Threads;
 import io.workloadidentity.core.internal.WallClock;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * A refresh-ahead cache of cloud credentials, built on Caffeine. Every cloud module keeps its
- * credentials here; it is what makes a credential read cheap and an outage invisible.
+ * A refresh-ahead cache of cloud credentials. Every cloud module keeps its credentials here; it is
+ * what makes a credential read cheap and an outage invisible.
  *
  * <p><b>Contract.</b>
  *
  * <ul>
- *   <li>The first {@link #get} for a key performs the {@link Exchange}; concurrent first callers wait
- *       for that one exchange.
- *   <li>Afterwards a background refresh starts at the point the {@link RefreshPolicy} computes
- *       (about 80% of the lifetime, jittered). Callers keep getting the cached credential meanwhile:
- *       no caller blocks on the network while a credential that is not hard-expired exists, and at
- *       most one exchange per key is in flight.
+ *   <li>At most one {@link Exchange} per key is in flight. The first {@link #get} for a key performs
+ *       it; concurrent callers wait for that one exchange, and {@link #getAsync} returns its future
+ *       without occupying a thread.
+ *   <li>A background refresh starts at the point the {@link RefreshPolicy} computes (about 80% of
+ *       the lifetime, jittered), whether or not anyone reads. Callers keep getting the cached
+ *       credential meanwhile: no caller waits on the network while a credential that is not
+ *       hard-expired exists. A refresh still running when the credential hard-expires is joined by
+ *       the callers that then need one, never discarded.
  *   <li>A failed refresh keeps the valid credential in service and is retried with capped
- *       exponential backoff and full jitter until it succeeds. Every failure is reported to the
- *       {@link Listener} and the log at once; a non-retryable one backs off with the maximum
- *       ceiling from the first failure (full jitter still applies, see {@link RefreshPolicy}).
- *   <li>After the hard expiry the credential is never returned: the next caller waits for a new
- *       exchange, and gets its typed {@link WorkloadIdentityException} if it fails. Within the
- *       backoff window after such a failure, callers get the same error without a new exchange.
- *   <li>Every read checks the injected {@link Clock} (wall time), so a host that was suspended past
- *       the expiry does not hand out a dead credential.
+ *       exponential backoff and full jitter until it succeeds. No caller starts an attempt inside a
+ *       backoff window: when nothing valid is cached, callers fail fast with the last typed error
+ *       until the window ends.
+ *   <li>Every exchange has a deadline ({@link Builder#exchangeTimeout}, default 30 s): at the
+ *       deadline its waiters get a retryable {@link CredentialExchangeException}, the exchange's
+ *       thread is interrupted, and the next attempt does not queue behind it.
+ *   <li>After the hard expiry the credential is never returned; every read checks the injected
+ *       {@link Clock} (wall time), so a host that was suspended past the expiry does not hand out a
+ *       dead credential.
+ *   <li>Each failed attempt is one log line (INFO while a valid credential is served, WARNING
+ *       otherwise) and one {@link Listener#onRefreshFailed} event; never a stack trace.
  * </ul>
  *
- * <p>The cache owns two small daemon thread pools (exchanges and timers); {@link #close()} stops
- * them. It is thread-safe.
+ * <p><b>Threads and time.</b> Exchanges run on the {@linkplain Builder#executor executor} and timers
+ * on the {@linkplain Builder#scheduler scheduler}; by default the cache owns a bounded pool of daemon
+ * threads and one daemon timer thread, both stopped by {@link #close()}. Tests inject a
+ * deterministic scheduler and clock instead of waiting for time to pass.
+ *
+ * <p>Thread-safe. {@link #invalidate} and {@link #close} never throw.
  *
  * @param <K> the key: everything that distinguishes one credential from another (role, scopes, ...);
  *     its {@code toString()} appears in log lines, so it must not contain secrets
  * @param <C> the credential type
  */
 public final class CredentialCache<K, C> implements AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(CredentialCache.class.getName());
-  /** Delay of a timer that found a refresh still finishing: look again once its outcome is in. */
+  /** Most threads the default executor runs exchanges on; more exchanges queue. */
+  private static final int DEFAULT_EXCHANGE_THREADS = 4;
+  /** The longest {@link #close()} waits for the threads it owns to end. */
+  private static final long CLOSE_WAIT_MILLIS = 1_000;
 
-  private final Exchange<K, C> exchange;
-  private final Clock clock;
-  private final WallClock wallClock;
-  private final RefreshPolicy policy;
-  private final Listener<? super K> listener;
   private final String name;
-  private final ExecutorService exchangeExecutor;
-  private final ScheduledExecutorService timer;
-  private final AsyncLoadingCache<K, Lease<C>> cache;
-  private final ConcurrentHashMap<K, ScheduledFuture<?>> timers = new ConcurrentHashMap<>();
-  /**
-   * One read handle per key, so a read of a fresh credential is a map lookup plus a volatile read
-   * rather than a trip through Caffeine's read path (which reads {@code System.nanoTime} and
-   * records the access). The handles hold no state Caffeine does not also hold; they are dropped
-   * with the entry.
-   */
-  private final ConcurrentHashMap<K, Bound> handles = new ConcurrentHashMap<>();
-  /** The last failure per key while there is no valid credential: fail fast during backoff. */
-  private final ConcurrentHashMap<K, Failure> failures = new ConcurrentHashMap<>();
-  /**
-   * The last exchange started per key. Caffeine forgets a refresh when its entry goes (hard expiry,
-   * invalidate, eviction) but the exchange keeps running; the next one for the key waits for it.
-   */
-  private final ConcurrentHashMap<K, CompletableFuture<Lease<C>>> exchanges = new ConcurrentHashMap<>();
-  private final AtomicInteger inFlight = new AtomicInteger();
-  private final TokenSource.Subscription rotationSubscription;
-  private volatile boolean closed;
+  private final RefreshPolicy policy;
+  private final StateMachine<K, C> machine;
+  private final Cache<K, Entry<K, C>> entries;
+  private final WallClock wallClock;
+  private final List<ExecutorService> owned;
+  private final TokenSource.Subscription rotations;
 
   private CredentialCache(Builder<K, C> b) {
-    this.exchange = b.exchange;
-    this.clock = b.clock;
-    this.policy = b.policy;
-    this.listener = b.listener;
     this.name = b.name;
-    this.exchangeExecutor = Threads.cachedPool("workload-identity-" + name + "-exchange");
-    this.timer = Threads.scheduler("workload-identity-" + name + "-timer");
-    this.wallClock = new WallClock(clock, timer);
-    this.cache = Caffeine.newBuilder()
-        // Caffeine hands maintenance and removal notifications to this executor; after close() the
-        // pool is shut down, so run them inline rather than have Caffeine log the rejection.
-        .executor(task -> {
-          try {
-            exchangeExecutor.execute(task);
-          } catch (RejectedExecutionException e) {
-            task.run();
+    this.policy = b.policy;
+    ScheduledExecutorService timerThread = b.scheduler == null ? Threads.scheduler("workload-identity-" + name + "-timer") : null;
+    ExecutorService pool = b.executor == null
+        ? Threads.boundedPool("workload-identity-" + name + "-exchange", DEFAULT_EXCHANGE_THREADS) : null;
+    this.owned = timerThread == null && pool == null ? List.of()
+        : pool == null ? List.of(timerThread) : timerThread == null ? List.of(pool) : List.of(timerThread, pool);
+    Scheduler scheduler = b.scheduler != null ? b.scheduler : Scheduler.of(timerThread);
+    this.wallClock = new WallClock(b.clock, scheduler);
+    this.machine = new StateMachine<>(name, b.exchange, b.listener, b.clock, wallClock, b.policy, scheduler,
+        b.executor != null ? b.executor : pool, b.exchangeTimeout, this::reweigh);
+    // Caffeine is the bounded store of entries and nothing more: it holds no futures and runs no
+    // loads. Its maintenance runs on the caller (cheap, and no thread of its own). An entry whose
+    // exchange runs weighs nothing, which Caffeine never evicts ("pinning"), so that eviction cannot
+    // orphan an exchange and let a second one start for the key; an evicted entry is closed inside the
+    // removal, so that nothing of it can act afterwards.
+    this.entries = Caffeine.newBuilder()
+        .executor(Runnable::run)
+        .maximumWeight(b.maximumSize)
+        .<K, Entry<K, C>>weigher((key, entry) -> entry.state().attempt() != null ? 0 : 1)
+        .evictionListener((K key, Entry<K, C> entry, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+          if (entry != null && cause.wasEvicted()) {
+            machine.evicted(entry);
           }
         })
-        .maximumSize(b.maximumSize)
-        .expireAfter(new HardExpiry<K, C>(clock))
-        .removalListener((K key, Lease<C> lease, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
-          if (key != null && cause.wasEvicted()) {
-            cancelTimer(key);
-            handles.remove(key);
-          }
-        })
-        .buildAsync(new Loader());
-    this.rotationSubscription = b.rotations == null ? null
-        : b.rotations.onRotation(token -> tell(() -> listener.onTokenRotated(token)));
+        .build();
+    this.rotations = b.rotations == null ? null : b.rotations.onRotation(token -> {
+      try {
+        b.listener.onTokenRotated(token);
+      } catch (RuntimeException e) {
+        System.getLogger(CredentialCache.class.getName()).log(System.Logger.Level.WARNING,
+            "The " + name + " credential cache listener failed: " + e);
+      }
+    });
   }
 
-  /** A builder for a cache that obtains credentials with {@code exchange}. */
+  /**
+   * A builder for a cache that obtains credentials with {@code exchange}.
+   *
+   * @param exchange performs one exchange for a key
+   * @param <K> the key type
+   * @param <C> the credential type
+   * @return a builder with the defaults
+   */
   public static <K, C> Builder<K, C> builder(Exchange<K, C> exchange) {
     return new Builder<>(exchange);
   }
 
   /**
    * The credential for {@code key}. Returns the cached credential without blocking while it is
-   * valid; blocks only when there is none (first call, or after hard expiry).
+   * valid; blocks only when there is none (first call, or after hard expiry), and never past the
+   * exchange deadline.
    *
-   * @throws WorkloadIdentityException the typed failure of the exchange when no valid credential exists
+   * @param key the key
+   * @return a credential that is not hard-expired
+   * @throws WorkloadIdentityException the typed failure of the exchange when no valid credential
+   *     exists (within a backoff window, the last one, without a new exchange)
    * @throws IllegalStateException after {@link #close()}
    */
   public C get(K key) {
-    Bound b = handles.get(key);
-    if (b == null) {
-      checkOpen();
-      b = handles.computeIfAbsent(key, Bound::new);
+    Entry<K, C> e = entries.getIfPresent(key);
+    if (e != null) {
+      State<C> s = e.state();
+      if (machine.now() < s.serveUntil) {
+        return s.value;
+      }
     }
-    return b.get();
+    return load(key, e);
   }
 
   /**
-   * Like {@link #get} but never blocks: the future is already complete when a valid credential is
-   * cached.
+   * Like {@link #get} but never blocks and never occupies a thread while waiting: the future is
+   * already complete when a valid credential is cached, else it is the running exchange's.
+   *
+   * @param key the key
+   * @return the credential, or its typed {@link WorkloadIdentityException} failure
+   * @throws IllegalStateException after {@link #close()}
    */
   public CompletableFuture<C> getAsync(K key) {
-    checkOpen();
-    // Only peek: a load started here would skip the fail-fast backoff that get() applies, and
-    // getNow() on a failed load would throw instead of returning a failed future.
-    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
-    Lease<C> lease = f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
-    if (lease != null) {
-      long now = wallClock.millis();
-      if (now < lease.hardExpiryMillis()) {
-        maybeRefresh(key, lease, now);
-        return CompletableFuture.completedFuture(lease.value());
-      }
-    }
-    return CompletableFuture.supplyAsync(() -> get(key), exchangeExecutor);
+    return async(key, false);
   }
 
   /**
    * A handle bound to one key whose {@link Supplier#get()} is the hot path: while the credential is
    * fresh it is one volatile read, one clock read and a comparison, with no allocation and no lock.
-   * Providers with a fixed key (one role, one audience) hold one of these.
+   * Otherwise it behaves as {@link #get}. Providers with a fixed key (one role, one audience) hold
+   * one of these.
+   *
+   * @param key the key
+   * @return a supplier of the key's credential
+   * @throws IllegalStateException after {@link #close()}
    */
   public Supplier<C> bind(K key) {
     Objects.requireNonNull(key, "key");
-    checkOpen();
-    return handles.computeIfAbsent(key, Bound::new);
+    return new Bound(key, entry(key));
   }
 
   /**
-   * Starts an exchange for {@code key} now (unless one is in flight) and returns its result; the
-   * cached credential keeps being served meanwhile. Use after a cloud said the credential was revoked.
-   * If the exchange fails, the future fails with its typed {@link WorkloadIdentityException} (the
-   * valid credential, if any, stays cached).
+   * Starts an exchange for {@code key} now, unless one is in flight (then its outcome is the
+   * answer) or the key is inside a backoff window (then the last error is); the cached credential
+   * keeps being served meanwhile. Use after a cloud said the credential was revoked.
+   *
+   * @param key the key
+   * @return the new credential, or the exchange's typed {@link WorkloadIdentityException} (the
+   *     valid credential, if any, stays cached)
+   * @throws IllegalStateException after {@link #close()}
    */
   public CompletableFuture<C> refresh(K key) {
-    checkOpen();
-    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
-    Lease<C> lease = f != null && f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
-    if (lease == null) {
-      return CompletableFuture.supplyAsync(() -> get(key), exchangeExecutor);
-    }
-    if (lease.tryStartRefresh()) {
-      cancelTimer(key);
-      return startRefresh(key, lease).thenApply(Lease::value);
-    }
-    // A refresh is already running for this credential: its outcome is the answer.
-    CompletableFuture<Lease<C>> running = exchanges.get(key);
-    return running == null ? CompletableFuture.completedFuture(lease.value()) : running.thenApply(Lease::value);
-  }
-
-  /** Drops the credential for {@code key}; the next {@link #get} performs a new exchange. */
-  public void invalidate(K key) {
-    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
-    Lease<C> lease = f == null ? null : f.getNow(null);
-    if (lease != null) {
-      lease.retire();
-    }
-    cancelTimer(key);
-    failures.remove(key);
-    handles.remove(key);
-    cache.synchronous().invalidate(key);
+    return async(key, true);
   }
 
   /**
-   * Stops background refreshes and the cache's threads. Afterwards {@link #get}, {@link #getAsync},
-   * {@link #refresh} and {@linkplain #bind bound} suppliers throw {@link IllegalStateException}.
-   * Idempotent.
+   * Drops the credential for {@code key}; the next {@link #get} performs a new exchange, or waits
+   * for the one in flight (which started before this call). Never throws.
+   *
+   * @param key the key
+   */
+  public void invalidate(K key) {
+    Entry<K, C> e = entries.getIfPresent(key);
+    if (e != null && machine.invalidate(e)) {
+      entries.asMap().remove(key, e);
+    }
+  }
+
+  /**
+   * Stops background refreshes and the cache's own threads, within about a second even with
+   * exchanges hung: exchanges in flight are interrupted and their waiters get an {@link
+   * IllegalStateException}. Afterwards {@link #get}, {@link #getAsync}, {@link #refresh} and
+   * {@linkplain #bind bound} suppliers throw {@link IllegalStateException}. Idempotent; never throws.
    */
   @Override
   public void close() {
-    if (closed) {
+    if (machine.isClosed()) {
       return;
     }
-    closed = true;
-    if (rotationSubscription != null) {
-      rotationSubscription.close();
+    machine.shutdown();
+    if (rotations != null) {
+      rotations.close();
     }
-    // Bound handles read leases without the cache: retired, they fail like get() does.
-    cache.synchronous().asMap().values().forEach(Lease::retire);
-    cache.synchronous().invalidateAll();
-    handles.clear();
-    timers.values().forEach(t -> t.cancel(false));
-    timers.clear();
-    timer.shutdownNow();
-    exchangeExecutor.shutdownNow();
+    entries.asMap().values().forEach(machine::close);
+    entries.invalidateAll();
+    wallClock.close();
+    owned.forEach(ExecutorService::shutdownNow);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
     try {
-      timer.awaitTermination(5, TimeUnit.SECONDS);
-      exchangeExecutor.awaitTermination(5, TimeUnit.SECONDS);
+      for (ExecutorService pool : owned) {
+        pool.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
   }
 
+  /** The name, the number of keys and the policy; never a credential. */
   @Override
   public String toString() {
-    return "CredentialCache{" + name + ", entries=" + cache.synchronous().estimatedSize() + ", " + policy + "}";
+    return "CredentialCache{" + name + ", entries=" + entries.estimatedSize() + ", " + policy + "}";
   }
 
   // ------------------------------------------------------------------------------------------
 
-  Lease<C> lease(K key) {
-    checkOpen();
-    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
-    if (f != null && f.isCompletedExceptionally()) {
-      cache.asMap().remove(key, f); // a failed load Caffeine has not removed yet
-      f = null;
-    }
-    if (f == null) {
-      failFastDuringBackoff(key);
-      f = cache.get(key);
-    }
-    Lease<C> lease = join(f);
-    long now = wallClock.millis();
-    if (now >= lease.hardExpiryMillis()) {
-      // Timers and Caffeine run on the monotonic clock; wall time says this one is dead (for
-      // example the host was suspended). Remove exactly this entry, then load once, single flight.
-      cache.asMap().remove(key, f);
-      failFastDuringBackoff(key);
-      lease = join(cache.get(key));
-      if (clock.millis() >= lease.hardExpiryMillis()) {
-        throw new CredentialExchangeException(
-            "The " + name + " credential obtained just now is already expired at " + Instant.ofEpochMilli(lease.expiresAtMillis())
-                + ": is this machine's clock correct?", name, null, -1, false, null);
-      }
-      return lease;
-    }
-    maybeRefresh(key, lease, now);
-    return lease;
-  }
-
-  /** Starts a refresh if one is due and none is running for this lease; returns whether it claimed one. */
-  private boolean maybeRefresh(K key, Lease<C> lease, long now) {
-    if (now >= lease.nextAttemptAtMillis() && !closed && lease.tryStartRefresh()) {
-      cancelTimer(key);
-      startRefresh(key, lease);
-      return true;
-    }
-    return false;
-  }
-
-  /**
-   * Runs a refresh of {@code lease}, which the caller has claimed, and installs its result. The
-   * exchange is ours, not Caffeine's {@code refresh(key)}: Caffeine installs a reloaded value only if
-   * no other refresh call touched the key meanwhile and otherwise silently drops it, and it installs
-   * after the reload's future completes, so nobody could tell when the new credential is served.
-   */
-  private CompletableFuture<Lease<C>> startRefresh(K key, Lease<C> lease) {
-    inFlight.incrementAndGet();
-    return exchangeAfterPrevious(key, lease).whenComplete((fresh, error) -> {
-      try {
-        if (fresh != null) {
-          install(key, lease, fresh);
-        }
-        // On failure exchangeNow has already released the claim and armed the retry.
-      } finally {
-        inFlight.decrementAndGet();
-      }
-    });
-  }
-
-  /** Replaces {@code old} with {@code fresh} if the cache still holds {@code old}, then reports it. */
-  private void install(K key, Lease<C> old, Lease<C> fresh) {
-    CompletableFuture<Lease<C>> next = CompletableFuture.completedFuture(fresh);
-    boolean[] installed = new boolean[1];
-    cache.asMap().computeIfPresent(key, (k, f) -> {
-      if (f.isDone() && !f.isCompletedExceptionally() && f.join() == old) {
-        installed[0] = true;
-        return next;
-      }
-      return f; // invalidated or replaced meanwhile: that decision stands
-    });
-    if (installed[0]) {
-      old.retire();
-      served(key, fresh);
-    }
-  }
-
-  /** A lease is now served: arm its refresh timer and tell the listener. */
-  private void served(K key, Lease<C> lease) {
-    schedule(key, lease.refreshAtMillis() - clock.millis());
-    tell(() -> listener.onRefreshed(key, Instant.ofEpochMilli(lease.expiresAtMillis())));
-  }
-
-  /** Exchanges currently running (tests wait for background refreshes with it). */
-  int refreshesInFlight() {
-    return inFlight.get();
-  }
-
-  /** Per-key bookkeeping outside Caffeine (tests check nothing is kept for keys that are gone). */
-  int keysTracked() {
-    return handles.size() + failures.size();
-  }
-
-  private void failFastDuringBackoff(K key) {
-    Failure failure = failures.get(key);
-    long now = clock.millis();
-    // Before failedAt the wall clock went back: the window says nothing then, so try again.
-    if (failure != null && now >= failure.failedAtMillis && now < failure.retryAtMillis) {
-      throw failure.error;
-    }
-  }
-
-  private Lease<C> join(CompletableFuture<Lease<C>> f) {
-    try {
-      return f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new WorkloadIdentityException("Interrupted while waiting for a " + name + " credential.", e);
-    } catch (ExecutionException e) {
-      throw asWorkloadIdentityException(e.getCause());
-    }
-  }
-
-  private WorkloadIdentityException asWorkloadIdentityException(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof WorkloadIdentityException w) {
-      return w;
-    }
-    boolean io = t instanceof IOException || t instanceof UncheckedIOException;
-    return new CredentialExchangeException(
-        "The " + name + " credential exchange failed: " + t.getClass().getSimpleName() + ": " + t.getMessage(),
-        name, null, -1, io, t);
-  }
-
-  private Lease<C> exchangeNow(K key, Lease<C> previous) {
-    long started = clock.millis();
-    tell(() -> listener.onExchangeStarted(key));
-    try {
-      Expiring<C> result = Objects.requireNonNull(exchange.exchange(key), "exchange returned null");
-      long now = clock.millis();
-      long expiresAt = result.expiresAt().toEpochMilli();
-      if (expiresAt <= now) {
-        throw new CredentialExchangeException(
-            "The " + name + " endpoint returned a credential that expired at " + result.expiresAt()
-                + ", before it was received: check this machine's clock.", name, null, -1, false, null);
-      }
-      long refreshAt = policy.refreshAtMillis(now, expiresAt, ThreadLocalRandom.current().nextDouble(-1, 1));
-      long hard = policy.hardExpiryMillis(now, expiresAt);
-      if (result.refreshHint().isPresent()) {
-        long hint = result.refreshHint().get().toEpochMilli();
-        if (hint > now && hint < hard) { // ignore absent, epoch-zero and past hints
-          refreshAt = Math.min(refreshAt, hint);
-        }
-      }
-      Lease<C> lease = new Lease<>(result.value(), expiresAt, Math.min(refreshAt, hard), hard);
-      failures.remove(key);
-      if (previous == null) {
-        // A first load: arm its refresh from the moment it was obtained (a refresh is armed by
-        // install(), once it is served).
-        schedule(key, lease.refreshAtMillis() - now);
-      }
-      LOG.log(Level.DEBUG, () -> name + " credential obtained for " + key + " in " + (clock.millis() - started)
-          + " ms; expires " + result.expiresAt() + ", refresh at " + Instant.ofEpochMilli(lease.refreshAtMillis()));
-      return lease; // the caller installs it (first load: Caffeine; refresh: install())
-    } catch (Throwable t) {
-      WorkloadIdentityException error = asWorkloadIdentityException(t);
-      onFailure(key, previous, error);
-      throw error;
-    }
-  }
-
-  private void onFailure(K key, Lease<C> previous, WorkloadIdentityException error) {
-    boolean retryable = !(error instanceof CredentialExchangeException c) || c.retryable();
-    long now = clock.millis();
-    Duration delay;
-    if (previous != null && now < previous.hardExpiryMillis()) {
-      int n = previous.recordFailure();
-      // Never back off past half the remaining validity: the last attempts before the hard expiry
-      // come closer together instead of one lone attempt at the moment the credential dies.
-      long halfLeft = Math.max(100, (previous.hardExpiryMillis() - now) / 2);
-      delay = Duration.ofMillis(Math.min(policy.backoff(n, retryable).toMillis(), halfLeft));
-      long next = now + delay.toMillis();
-      previous.finishFailedRefresh(next);
-      schedule(key, next - now);
-    } else {
-      Failure prior = failures.get(key);
-      int n = prior == null ? 1 : prior.count + 1;
-      delay = policy.backoff(n, retryable);
-      // Nothing is cached for the key: keep no read handle, and forget failures nobody retried
-      // for a maximum backoff after their window (they no longer count as consecutive), or every
-      // key that ever failed would be kept forever (the maximum size bounds only Caffeine).
-      long forgetAfter = policy.backoffCeiling(Integer.MAX_VALUE, true).toMillis();
-      failures.values().removeIf(f -> now >= f.retryAtMillis + forgetAfter || now < f.failedAtMillis);
-      failures.put(key, new Failure(error, n, now, now + delay.toMillis()));
-      handles.remove(key);
-    }
-    boolean serving = previous != null && now < previous.hardExpiryMillis();
-    LOG.log(retryable ? Level.INFO : Level.WARNING, () -> name + " credential exchange failed"
-        + (serving ? " (still serving the valid credential)" : "") + ", next attempt in " + delay.toMillis()
-        + " ms: " + error.getMessage());
-    tell(() -> listener.onRefreshFailed(key, error, delay));
-  }
-
-  /**
-   * Calls the listener. Its exception must not turn a successful exchange into a failure (the
-   * replaced lease is already retired: it would stay in service and never refresh again).
-   */
-  private void tell(Runnable event) {
-    try {
-      event.run();
-    } catch (RuntimeException e) {
-      LOG.log(Level.WARNING, "The " + name + " credential cache listener failed", e);
-    }
-  }
-
-  private void schedule(K key, long delayMillis) {
-    if (closed) {
-      return;
-    }
-    // Atomic per key: a short timer can fire, and re-arm itself, before a put() after
-    // timer.schedule() would have run, and that put() would then cancel the re-armed timer and
-    // leave the key with none. compute() makes the firing timer's own re-arm wait for this one.
-    timers.compute(key, (k, old) -> {
-      if (old != null) {
-        old.cancel(false);
-      }
-      try {
-        return timer.schedule(() -> onTimer(key), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
-      } catch (RejectedExecutionException e) {
-        return null; // closed meanwhile
-      }
-    });
-  }
-
-  private void onTimer(K key) {
-    CompletableFuture<Lease<C>> f = cache.getIfPresent(key);
-    Lease<C> lease = f == null ? null : f.getNow(null);
-    if (lease == null || closed) {
-      return;
-    }
-    long now = clock.millis();
-    if (now < lease.nextAttemptAtMillis()) {
-      schedule(key, lease.nextAttemptAtMillis() - now); // fired early: timers use the monotonic clock
-    } else {
-      // A claim refused because a refresh runs needs nothing more: that refresh arms the next
-      // timer when it ends (install or backoff).
-      maybeRefresh(key, lease, now);
-    }
-  }
-
-  private void cancelTimer(K key) {
-    ScheduledFuture<?> t = timers.remove(key);
-    if (t != null) {
-      t.cancel(false);
-    }
-  }
-
-  private void checkOpen() {
-    if (closed) {
+  /** The key's entry, created if absent; an entry closed by invalidation or eviction is replaced. */
+  private Entry<K, C> entry(K key) {
+    if (machine.isClosed()) {
       throw new IllegalStateException("CredentialCache " + name + " is closed");
     }
+    Entry<K, C> e = entries.getIfPresent(key);
+    if (e != null && !e.isClosed()) {
+      return e;
+    }
+    return entries.asMap().compute(key, (k, old) -> old == null || old.isClosed() ? new Entry<>(k) : old);
   }
 
-  /** Runs exchangeNow on the exchange pool once the previous exchange for {@code key} has ended. */
-  private CompletableFuture<Lease<C>> exchangeAfterPrevious(K key, Lease<C> previous) {
-    CompletableFuture<Lease<C>> result = new CompletableFuture<>();
-    CompletableFuture<Lease<C>> before = exchanges.put(key, result);
-    CompletableFuture<?> ready = before == null ? CompletableFuture.completedFuture(null) : before.handle((v, e) -> null);
-    ready.thenRunAsync(() -> {
-      try {
-        result.complete(exchangeNow(key, previous));
-      } catch (Throwable t) {
-        result.completeExceptionally(t);
+  /** Makes the store weigh {@code e} again after its state changed (see the weigher). */
+  private void reweigh(Entry<K, C> e) {
+    entries.asMap().computeIfPresent(e.key(), (k, current) -> current);
+  }
+
+  /** The slow path of a blocking read, from the entry the fast path saw (or null). */
+  private C load(K key, Entry<K, C> e) {
+    while (true) {
+      if (e == null || e.isClosed()) {
+        e = entry(key);
       }
-    }, exchangeExecutor).exceptionally(e -> { // rejected: closed
-      result.completeExceptionally(e);
-      return null;
+      Object answer = machine.read(e, false);
+      if (answer != null) {
+        Lease<C> lease = answer instanceof Attempt<?> ? machine.await(e, (Attempt<C>) answer) : (Lease<C>) answer;
+        if (!lease.validAt(machine.now())) {
+          throw new CredentialExchangeException("The " + name + " credential obtained just now expired at "
+              + Instant.ofEpochMilli(lease.expiresAtMillis()) + ", before it could be used: is this machine's clock"
+              + " correct?", name, null, -1, false, null);
+        }
+        return lease.value();
+      }
+      e = null; // closed by invalidation or eviction meanwhile: look the key up again
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private CompletableFuture<C> async(K key, boolean forced) {
+    Object answer;
+    Entry<K, C> e = null;
+    do {
+      e = entry(key);
+      try {
+        answer = machine.read(e, forced);
+      } catch (WorkloadIdentityException failure) {
+        return CompletableFuture.failedFuture(failure);
+      }
+    } while (answer == null);
+    if (answer instanceof Lease<?> lease) {
+      return CompletableFuture.completedFuture((C) lease.value());
+    }
+    Attempt<C> attempt = (Attempt<C>) answer;
+    CompletableFuture<C> result = new CompletableFuture<>();
+    attempt.future.whenComplete((lease, failure) -> {
+      if (lease != null) {
+        result.complete(lease.value());
+      } else {
+        try {
+          machine.rethrow(failure);
+        } catch (RuntimeException typed) {
+          result.completeExceptionally(typed);
+        }
+      }
     });
-    result.whenComplete((v, e) -> exchanges.remove(key, result));
     return result;
   }
 
-  /** First loads (and loads after a hard expiry); refreshes go through {@link #startRefresh}. */
-  private final class Loader implements AsyncCacheLoader<K, Lease<C>> {
-    @Override
-    public CompletableFuture<? extends Lease<C>> asyncLoad(K key, Executor executor) {
-      CompletableFuture<Lease<C>> load = exchangeAfterPrevious(key, null);
-      // The future is the cached value: once it completes, readers get the lease (its refresh
-      // timer was armed by exchangeNow). Announce on another thread: a load that completes at
-      // once would otherwise call the listener here, inside Caffeine's computation for this key,
-      // where a listener reading the cache deadlocks.
-      load.thenAcceptAsync(lease -> tell(() -> listener.onRefreshed(key, Instant.ofEpochMilli(lease.expiresAtMillis()))),
-          exchangeExecutor);
-      return load;
-    }
+  /** The state of every entry, for invariant checks in tests. */
+  List<State<C>> states() {
+    return entries.asMap().values().stream().map(Entry::state).toList();
+  }
+
+  /** The state of {@code key}'s entry, or null, for tests. */
+  State<C> stateOf(K key) {
+    Entry<K, C> e = entries.asMap().get(key);
+    return e == null ? null : e.state();
   }
 
   private final class Bound implements Supplier<C> {
     private final K key;
-    private volatile Lease<C> last;
+    private volatile Entry<K, C> entry;
 
-    Bound(K key) {
+    Bound(K key, Entry<K, C> entry) {
       this.key = key;
+      this.entry = entry;
     }
 
     @Override
     public C get() {
-      Lease<C> l = last;
-      if (l != null && wallClock.millis() < l.refreshAtMillis() && !l.isRetired()) {
-        return l.value();
+      Entry<K, C> e = entry;
+      State<C> s = e.state();
+      if (machine.now() < s.serveUntil) {
+        return s.value;
       }
-      l = lease(key);
-      last = l;
-      return l.value();
+      if (e.isClosed()) {
+        entry = e = entry(key);
+      }
+      return load(key, e);
+    }
+
+    @Override
+    public String toString() {
+      return "CredentialCache.bind(" + key + ")";
     }
   }
-
-  /** Hard expiry from wall-clock fields, converted to Caffeine's relative nanoseconds. */
-  private static final class HardExpiry<K, C> implements Expiry<K, Lease<C>> {
-    private final Clock clock;
-
-    HardExpiry(Clock clock) {
-      this.clock = clock;
-    }
-
-    @Override
-    public long expireAfterCreate(K key, Lease<C> lease, long currentTime) {
-      return TimeUnit.MILLISECONDS.toNanos(Math.max(0, lease.hardExpiryMillis() - clock.millis()));
-    }
-
-    @Override
-    public long expireAfterUpdate(K key, Lease<C> lease, long currentTime, long currentDuration) {
-      return expireAfterCreate(key, lease, currentTime);
-    }
-
-    @Override
-    public long expireAfterRead(K key, Lease<C> lease, long currentTime, long currentDuration) {
-      return currentDuration;
-    }
-  }
-
-  private record Failure(WorkloadIdentityException error, int count, long failedAtMillis, long retryAtMillis) {}
 
   /**
-   * Performs the credential exchange for a key. Called on the cache's exchange threads, at most once
-   * at a time per key. Throw {@link CredentialExchangeException} with {@code retryable} set
-   * correctly; other exceptions are wrapped (I/O errors as retryable). Use timeouts: the next
-   * exchange for the key waits until this one returns.
+   * Performs the credential exchange for a key: one attempt. Called on the cache's executor, at
+   * most once at a time per key. Throw {@link CredentialExchangeException} with {@code retryable}
+   * set correctly; other exceptions are wrapped (I/O errors as retryable). Respond to interruption:
+   * at the deadline, and on {@link #close()}, the thread running it is interrupted.
+   *
+   * @param <K> the key type
+   * @param <C> the credential type
    */
   @FunctionalInterface
   public interface Exchange<K, C> {
     /**
      * Obtains a new credential for {@code key} from the cloud.
      *
+     * @param key the key
      * @return the credential and when it expires (in the cloud's words, not a lifetime guessed here)
      * @throws Exception preferably a {@link CredentialExchangeException} saying whether a retry can help
      */
@@ -600,34 +367,82 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   }
 
   /**
+   * Runs the cache's delayed tasks: refresh timers, retry timers and exchange deadlines, all short.
+   * In Caffeine's manner: the default is one daemon timer thread; tests inject a deterministic one.
+   */
+  @FunctionalInterface
+  public interface Scheduler {
+    /**
+     * Runs {@code task} once after {@code delay}, on a thread other than the caller's.
+     *
+     * @param task what to run; it is quick and does not block
+     * @param delay how long to wait, not negative
+     * @param unit the unit of {@code delay}
+     * @return a handle whose {@link Future#cancel} withdraws the task
+     */
+    Future<?> schedule(Runnable task, long delay, TimeUnit unit);
+
+    /**
+     * A scheduler backed by {@code executor}; the cache does not shut it down.
+     *
+     * @param executor the executor that runs the tasks
+     * @return the scheduler
+     */
+    static Scheduler of(ScheduledExecutorService executor) {
+      Objects.requireNonNull(executor, "executor");
+      return executor::schedule;
+    }
+  }
+
+  /**
    * Receives cache events. Called on cache threads; implementations must be quick. An exception
    * thrown by a listener is logged and otherwise ignored. Every method has an empty default.
+   *
+   * @param <K> the key type
    */
   public interface Listener<K> {
     /**
      * An exchange for {@code key} is starting (a first load, a refresh or a retry); it ends with
      * {@link #onRefreshed} or {@link #onRefreshFailed}. Useful for metrics, and for tests that move
      * an injected clock only once background work has finished.
+     *
+     * @param key the key
      */
     default void onExchangeStarted(K key) {}
 
     /**
      * A credential was obtained (first load or refresh) and the cache now serves it: a read made
      * from this callback sees the new credential.
+     *
+     * @param key the key
+     * @param expiresAt when the credential expires (capped by the policy's maximum lifetime)
      */
     default void onRefreshed(K key, Instant expiresAt) {}
 
-    /** An exchange failed; the next attempt is in {@code retryIn} (a valid credential, if any, is still served). */
+    /**
+     * An exchange failed, or passed its deadline; a valid credential, if any, is still served.
+     *
+     * @param key the key
+     * @param error the typed failure
+     * @param retryIn when the next attempt may start
+     */
     default void onRefreshFailed(K key, WorkloadIdentityException error, Duration retryIn) {}
 
     /**
      * A token source given to {@link Builder#rotationsOf} rotated. Cached credentials stay valid
      * (they do not depend on the token that obtained them); the next exchange uses the new token.
+     *
+     * @param token the new token
      */
     default void onTokenRotated(ProjectedToken token) {}
   }
 
-  /** Configures a {@link CredentialCache}. */
+  /**
+   * Configures a {@link CredentialCache}. Not thread-safe.
+   *
+   * @param <K> the key type
+   * @param <C> the credential type
+   */
   public static final class Builder<K, C> {
     private final Exchange<K, C> exchange;
     private Clock clock = Clock.systemUTC();
@@ -636,36 +451,64 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     private String name = "credentials";
     private long maximumSize = 1_000;
     private TokenSource rotations;
+    private Duration exchangeTimeout = Duration.ofSeconds(30);
+    private Scheduler scheduler;
+    private Executor executor;
 
     private Builder(Exchange<K, C> exchange) {
       this.exchange = Objects.requireNonNull(exchange, "exchange");
     }
 
-    /** The wall clock for expiry decisions. Default {@link Clock#systemUTC()}. */
+    /**
+     * The wall clock for expiry decisions.
+     *
+     * @param clock the clock; default {@link Clock#systemUTC()}
+     * @return this builder
+     */
     public Builder<K, C> clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** When to refresh and how to back off. Default {@link RefreshPolicy#defaults()}. */
+    /**
+     * When to refresh and how to back off.
+     *
+     * @param policy the policy; default {@link RefreshPolicy#defaults()}
+     * @return this builder
+     */
     public Builder<K, C> refreshPolicy(RefreshPolicy policy) {
       this.policy = Objects.requireNonNull(policy, "policy");
       return this;
     }
 
-    /** Receives refreshed / refresh-failed events. */
+    /**
+     * Receives exchange, refresh and rotation events.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
     public Builder<K, C> listener(Listener<? super K> listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 
-    /** A short name used in thread names, log lines and messages, for example {@code aws}. */
+    /**
+     * A short name used in thread names, log lines and messages, for example {@code aws}.
+     *
+     * @param name the name; default {@code credentials}
+     * @return this builder
+     */
     public Builder<K, C> name(String name) {
       this.name = Objects.requireNonNull(name, "name");
       return this;
     }
 
-    /** The most keys kept (least recently used beyond it are dropped). Default 1000. */
+    /**
+     * The most keys kept; beyond it, the least valuable are evicted (their exchanges stop).
+     *
+     * @param maximumSize a positive count; default 1000
+     * @return this builder
+     */
     public Builder<K, C> maximumSize(long maximumSize) {
       if (maximumSize < 1) {
         throw new IllegalArgumentException("maximumSize must be positive: " + maximumSize);
@@ -674,13 +517,60 @@ public final class CredentialCache<K, C> implements AutoCloseable {
       return this;
     }
 
-    /** Also reports the rotations of {@code source} to the {@link Listener}, until {@link #close()}. */
+    /**
+     * Also reports the rotations of {@code source} to the {@link Listener}, until {@link #close()}.
+     *
+     * @param source the token source the exchange reads
+     * @return this builder
+     */
     public Builder<K, C> rotationsOf(TokenSource source) {
       this.rotations = Objects.requireNonNull(source, "source");
       return this;
     }
 
-    /** A new cache; it owns threads until {@link CredentialCache#close()}. */
+    /**
+     * The deadline of one exchange; its waiters get a retryable {@link CredentialExchangeException}
+     * then, and the exchange is interrupted.
+     *
+     * @param timeout positive; default 30 s
+     * @return this builder
+     */
+    public Builder<K, C> exchangeTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("exchangeTimeout must be positive: " + timeout);
+      }
+      this.exchangeTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Runs timers and deadlines; the cache does not shut a given scheduler down.
+     *
+     * @param scheduler the scheduler; default a daemon timer thread the cache owns
+     * @return this builder
+     */
+    public Builder<K, C> scheduler(Scheduler scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /**
+     * Runs exchanges; the cache does not shut a given executor down.
+     *
+     * @param executor the executor; default a bounded pool of daemon threads the cache owns
+     * @return this builder
+     */
+    public Builder<K, C> executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * A new cache; it owns threads until {@link CredentialCache#close()}.
+     *
+     * @return the cache
+     */
     public CredentialCache<K, C> build() {
       return new CredentialCache<>(this);
     }

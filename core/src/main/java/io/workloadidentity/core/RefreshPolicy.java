@@ -22,7 +22,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *       ceiling]} ("full jitter"), where the ceiling doubles from {@code initialBackoff} per
  *       consecutive failure up to {@code maxBackoff}. A non-retryable failure (for example access
  *       denied) goes straight to the {@code maxBackoff} ceiling: a fixed trust policy is picked up,
- *       but the cloud is not hammered.
+ *       but the cloud is not hammered;
+ *   <li><b>maximum lifetime</b> (default 12 h, the longest STS session): a credential reported to
+ *       live longer is treated as expiring then, so that a rotated trust or a revocation is picked up.
  * </ul>
  */
 public final class RefreshPolicy {
@@ -37,6 +39,7 @@ public final class RefreshPolicy {
   private final Duration initialBackoff;
   private final Duration maxBackoff;
   private final Duration minBackoff;
+  private final Duration maximumLifetime;
 
   private RefreshPolicy(Builder b) {
     this.fraction = b.fraction;
@@ -48,19 +51,33 @@ public final class RefreshPolicy {
     this.initialBackoff = b.initialBackoff;
     this.maxBackoff = b.maxBackoff;
     this.minBackoff = b.minBackoff;
+    this.maximumLifetime = b.maximumLifetime;
   }
 
-  /** Refresh at 80% ±5% (at most ±60 s), lead 10% (at most 5 min), skew 10 s, backoff 1 s to 60 s. */
+  /**
+   * Refresh at 80% ±5% (at most ±60 s), lead 10% (at most 5 min), skew 10 s, backoff 1 s to 60 s,
+   * maximum lifetime 12 h.
+   *
+   * @return the default policy
+   */
   public static RefreshPolicy defaults() {
     return DEFAULTS;
   }
 
-  /** A builder starting from the defaults. */
+  /**
+   * A builder starting from the defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder starting from this policy's values. */
+  /**
+   * A builder starting from this policy's values.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.fraction = fraction;
@@ -72,12 +89,27 @@ public final class RefreshPolicy {
     b.initialBackoff = initialBackoff;
     b.maxBackoff = maxBackoff;
     b.minBackoff = minBackoff;
+    b.maximumLifetime = maximumLifetime;
     return b;
+  }
+
+  /**
+   * The longest lifetime a credential is trusted to have.
+   *
+   * @return the maximum lifetime
+   */
+  public Duration maximumLifetime() {
+    return maximumLifetime;
   }
 
   /**
    * The wall-clock millisecond at which to refresh a credential obtained at {@code obtainedAt} that
    * expires at {@code expiresAt}, with a uniformly random {@code jitter} in {@code [-1, 1]}.
+   *
+   * @param obtainedAt when the credential was obtained, epoch milliseconds
+   * @param expiresAt when it expires, epoch milliseconds
+   * @param jitter a uniformly random number in {@code [-1, 1]}
+   * @return the refresh point, epoch milliseconds
    */
   public long refreshAtMillis(long obtainedAt, long expiresAt, double jitter) {
     long ttl = Math.max(1, expiresAt - obtainedAt);
@@ -87,13 +119,25 @@ public final class RefreshPolicy {
     return Math.max(obtainedAt, Math.min(point, expiresAt - lead));
   }
 
-  /** The wall-clock millisecond after which a credential expiring at {@code expiresAt} is not used. */
+  /**
+   * The wall-clock millisecond after which a credential expiring at {@code expiresAt} is not used.
+   *
+   * @param obtainedAt when the credential was obtained, epoch milliseconds
+   * @param expiresAt when it expires, epoch milliseconds
+   * @return the hard expiry, epoch milliseconds
+   */
   public long hardExpiryMillis(long obtainedAt, long expiresAt) {
     long ttl = Math.max(1, expiresAt - obtainedAt);
     return expiresAt - Math.min(expirySkew.toMillis(), ttl / 20);
   }
 
-  /** The upper bound of the delay before retry number {@code failures} (1 = after the first failure). */
+  /**
+   * The upper bound of the delay before retry number {@code failures}.
+   *
+   * @param failures consecutive failures so far (1 = after the first failure)
+   * @param retryable whether the last failure may go away by itself
+   * @return the ceiling of the backoff delay
+   */
   public Duration backoffCeiling(int failures, boolean retryable) {
     if (!retryable) {
       return maxBackoff;
@@ -103,7 +147,13 @@ public final class RefreshPolicy {
     return Duration.ofMillis(Math.min(ceiling <= 0 ? Long.MAX_VALUE : ceiling, maxBackoff.toMillis()));
   }
 
-  /** A random delay before retry number {@code failures}: full jitter under {@link #backoffCeiling}. */
+  /**
+   * A random delay before retry number {@code failures}: full jitter under {@link #backoffCeiling}.
+   *
+   * @param failures consecutive failures so far (1 = after the first failure)
+   * @param retryable whether the last failure may go away by itself
+   * @return the delay
+   */
   public Duration backoff(int failures, boolean retryable) {
     long ceiling = backoffCeiling(failures, retryable).toMillis();
     long floor = Math.min(minBackoff.toMillis(), ceiling);
@@ -114,7 +164,7 @@ public final class RefreshPolicy {
   public String toString() {
     return "RefreshPolicy{fraction=" + fraction + ", jitterFraction=" + jitterFraction + ", maxJitter=" + maxJitter
         + ", leadFraction=" + leadFraction + ", maxLead=" + maxLead + ", expirySkew=" + expirySkew
-        + ", backoff=" + initialBackoff + ".." + maxBackoff + "}";
+        + ", backoff=" + initialBackoff + ".." + maxBackoff + ", maximumLifetime=" + maximumLifetime + "}";
   }
 
   /** Builder for {@link RefreshPolicy}; every setter validates its argument. */
@@ -128,10 +178,16 @@ public final class RefreshPolicy {
     private Duration initialBackoff = Duration.ofSeconds(1);
     private Duration maxBackoff = Duration.ofSeconds(60);
     private Duration minBackoff = Duration.ofMillis(100);
+    private Duration maximumLifetime = Duration.ofHours(12);
 
     private Builder() {}
 
-    /** Fraction of the lifetime after which to refresh, in (0, 1). Default 0.8. */
+    /**
+     * Fraction of the lifetime after which to refresh.
+     *
+     * @param fraction in (0, 1); default 0.8
+     * @return this builder
+     */
     public Builder refreshFraction(double fraction) {
       if (!(fraction > 0 && fraction < 1)) {
         throw new IllegalArgumentException("refreshFraction must be in (0, 1): " + fraction);
@@ -140,7 +196,13 @@ public final class RefreshPolicy {
       return this;
     }
 
-    /** Jitter as a fraction of the lifetime, in [0, 0.2], capped by {@code max}. Default 0.05, 60 s. */
+    /**
+     * Jitter as a fraction of the lifetime, capped by {@code max}.
+     *
+     * @param fractionOfLifetime in [0, 0.2]; default 0.05
+     * @param max the largest jitter; default 60 s
+     * @return this builder
+     */
     public Builder jitter(double fractionOfLifetime, Duration max) {
       if (!(fractionOfLifetime >= 0 && fractionOfLifetime <= 0.2)) {
         throw new IllegalArgumentException("jitter fraction must be in [0, 0.2]: " + fractionOfLifetime);
@@ -150,7 +212,13 @@ public final class RefreshPolicy {
       return this;
     }
 
-    /** Minimum time before expiry to refresh, as a fraction of the lifetime capped by {@code max}. */
+    /**
+     * Minimum time before expiry to refresh, as a fraction of the lifetime capped by {@code max}.
+     *
+     * @param fractionOfLifetime in [0, 1); default 0.1
+     * @param max the largest lead; default 5 min
+     * @return this builder
+     */
     public Builder lead(double fractionOfLifetime, Duration max) {
       if (!(fractionOfLifetime >= 0 && fractionOfLifetime < 1)) {
         throw new IllegalArgumentException("lead fraction must be in [0, 1): " + fractionOfLifetime);
@@ -160,13 +228,25 @@ public final class RefreshPolicy {
       return this;
     }
 
-    /** Safety margin before expiry after which a credential is no longer handed out. Default 10 s. */
+    /**
+     * Safety margin before expiry after which a credential is no longer handed out (at most a
+     * twentieth of the lifetime).
+     *
+     * @param skew not negative; default 10 s
+     * @return this builder
+     */
     public Builder expirySkew(Duration skew) {
       this.expirySkew = nonNegative(skew, "expirySkew");
       return this;
     }
 
-    /** Backoff ceiling after the first failure and its cap. Default 1 s and 60 s. */
+    /**
+     * Backoff ceiling after the first failure and its cap.
+     *
+     * @param initial the first ceiling; default 1 s
+     * @param max the cap, at least {@code initial}; default 60 s
+     * @return this builder
+     */
     public Builder backoff(Duration initial, Duration max) {
       this.initialBackoff = nonNegative(initial, "initial backoff");
       this.maxBackoff = nonNegative(max, "max backoff");
@@ -177,7 +257,27 @@ public final class RefreshPolicy {
       return this;
     }
 
-    /** The immutable policy. */
+    /**
+     * The longest lifetime a credential is trusted to have; a longer reported lifetime is treated
+     * as this long (and logged once at INFO), so that rotation and revocation are picked up.
+     *
+     * @param max positive; default 12 h, the longest STS role session
+     * @return this builder
+     */
+    public Builder maximumLifetime(Duration max) {
+      Objects.requireNonNull(max, "maximumLifetime");
+      if (max.isNegative() || max.isZero()) {
+        throw new IllegalArgumentException("maximumLifetime must be positive: " + max);
+      }
+      this.maximumLifetime = max;
+      return this;
+    }
+
+    /**
+     * The immutable policy.
+     *
+     * @return the policy
+     */
     public RefreshPolicy build() {
       return new RefreshPolicy(this);
     }

@@ -1,9 +1,9 @@
 package io.workloadidentity.core.internal;
 
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -23,9 +23,15 @@ public final class Threads {
     };
   }
 
-  /** An unbounded pool of daemon threads that are kept 30 s after use. */
-  public static ExecutorService cachedPool(String prefix) {
-    return new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), daemon(prefix));
+  /**
+   * A pool of at most {@code threads} daemon threads, each ending 30 s after its last task; further
+   * tasks queue. Bounded, so that a storm of keys cannot make a storm of threads.
+   */
+  public static ExecutorService boundedPool(String prefix, int threads) {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), daemon(prefix));
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   /** A single daemon timer thread that drops cancelled tasks at once. */

@@ -1,0 +1,80 @@
+package io.workloadidentity.core.internal;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+
+/**
+ * One exchange for one key: the future its waiters share, the thread running it, and its deadline
+ * timer. An attempt is started once and stopped at most once; a stopped attempt that has not begun
+ * never calls the exchange, and one that is running is interrupted.
+ *
+ * <p>The {@link #future} completes when the entry's state has already moved on (the new lease is
+ * served, or the backoff is recorded), so a waiter that reads again sees the outcome.
+ *
+ * @param <C> the credential type
+ */
+public final class Attempt<C> {
+  /** Completed with the new lease, or with the typed failure of the attempt. */
+  public final CompletableFuture<Lease<C>> future = new CompletableFuture<>();
+  /** {@code System.nanoTime()} after which waiters stop waiting, even if the scheduler is late. */
+  public final long deadlineNanos;
+  private Thread runner; // guarded by this
+  private boolean stopped; // guarded by this
+  private Future<?> deadlineTimer; // guarded by this
+
+  public Attempt(long deadlineNanos) {
+    this.deadlineNanos = deadlineNanos;
+  }
+
+  /** Called on the exchange thread before the exchange; false if the attempt was stopped meanwhile. */
+  public synchronized boolean begin() {
+    if (stopped) {
+      return false;
+    }
+    runner = Thread.currentThread();
+    return true;
+  }
+
+  /**
+   * Called on the exchange thread when the exchange returned. Clears an interrupt aimed at this
+   * attempt so that it does not hit the pool thread's next task.
+   */
+  public void end() {
+    synchronized (this) {
+      runner = null;
+      stopped = true;
+      cancelDeadline();
+    }
+    Thread.interrupted();
+  }
+
+  /** Stops the attempt: it will not begin, or its thread is interrupted. Idempotent. */
+  public synchronized void stop() {
+    if (runner != null && !stopped) {
+      runner.interrupt();
+    }
+    stopped = true;
+    cancelDeadline();
+  }
+
+  /** Whether the exchange is running or waiting to run (neither ended nor stopped). */
+  public synchronized boolean inFlight() {
+    return !stopped;
+  }
+
+  /** Remembers the deadline timer so that the attempt's end cancels it. */
+  public synchronized void deadlineTimer(Future<?> timer) {
+    if (stopped) {
+      timer.cancel(false);
+    } else {
+      deadlineTimer = timer;
+    }
+  }
+
+  private void cancelDeadline() {
+    if (deadlineTimer != null) {
+      deadlineTimer.cancel(false);
+      deadlineTimer = null;
+    }
+  }
+}
