@@ -3,20 +3,28 @@ package io.workloadidentity.core;
 import io.workloadidentity.core.internal.TokenFileWatcher;
 import io.workloadidentity.core.internal.Tokens;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -36,9 +44,18 @@ import java.util.function.Consumer;
  *       (the kubelet should have rotated it) or expired, at most once a second.
  * </ol>
  *
- * <p><b>Guarantees.</b> {@link #token()} never returns an expired token. Reads are bounded (64 KiB
- * by default) and trimmed. A file that is momentarily missing, empty or half-written during a swap is
- * retried briefly; while a valid token is cached, such a glitch is never visible to callers.
+ * <p><b>Guarantees.</b> {@link #token()} never returns an expired token. Every read resolves the
+ * path through its symbolic links afresh (the kubelet swaps them) and opens only a regular file:
+ * a FIFO, device, socket or directory, a symbolic link loop or a link pointing nowhere is refused
+ * with a {@link TokenFileException} naming the path and what is there, before anything is opened,
+ * so a read cannot block forever. Reads are bounded (64 KiB by default) and trimmed. A file that is
+ * momentarily missing, empty or half-written during a swap is retried a few times within 70 ms,
+ * without holding up other callers; while a valid token is cached, such a glitch is never visible
+ * to callers.
+ *
+ * <p>Checks triggered by the watcher run on the shared watcher's check threads, never on the
+ * watcher thread itself, so a slow file system or a blocking rotation listener of one source does
+ * not delay another source's rotations.
  *
  * <p>Thread-safe. {@link #close()} stops watching and polling; a closed source still answers
  * {@link #token()} from the file.
@@ -49,6 +66,9 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
   private static final long ON_DEMAND_REREAD_MILLIS = 1_000;
   /** Retries of a read that fails during a swap (missing, empty or partial file), with 10, 20, 40 ms pauses. */
   private static final int SWAP_RETRIES = 3;
+  private static final long SWAP_PAUSE_MILLIS = 10;
+  /** Links followed by hand when describing a broken chain; the kernel gives up at 40 as well. */
+  private static final int MAX_LINKS = 40;
 
   private final Path path;
   private final String variable;
@@ -70,17 +90,31 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     this.registration = TokenFileWatcher.shared().register(dir, b.watch, b.pollInterval, this::checkForRotation);
   }
 
-  /** Watches {@code path} with the defaults: watcher on, poll every 60 s, system clock. */
+  /**
+   * Watches {@code path} with the defaults: watcher on, poll every 60 s, system clock.
+   *
+   * @param path the projected token file (normally the {@code token} entry of the volume's mount directory)
+   * @return a source registered with the shared watcher until {@link #close()}
+   */
   public static FileTokenSource watching(Path path) {
     return builder(path).build();
   }
 
-  /** A builder for a source reading {@code path}. */
+  /**
+   * A builder for a source reading {@code path}.
+   *
+   * @param path the projected token file
+   * @return a builder with the defaults of {@link #watching(Path)}
+   */
   public static Builder builder(Path path) {
     return new Builder(path);
   }
 
-  /** The token file this source reads. */
+  /**
+   * The token file this source reads.
+   *
+   * @return the path as given (not resolved through symbolic links)
+   */
   public Path path() {
     return path;
   }
@@ -92,14 +126,18 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     if (s != null && now < s.rereadAtMillis) {
       return s.token;
     }
-    synchronized (lock) {
-      s = current;
-      now = clock.millis();
-      if (s == null || now >= s.rereadAtMillis) {
-        s = reload(true, s);
+    registration.ensureWatched();
+    try {
+      synchronized (lock) {
+        s = current;
+        now = clock.millis();
+        if (s == null || now >= s.rereadAtMillis) {
+          s = reload(true, s);
+        }
       }
+    } finally {
+      announce();
     }
-    announce();
     Tokens.requireUnexpired(s.token, Instant.ofEpochMilli(now), describePath());
     return s.token;
   }
@@ -130,7 +168,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     return describePath();
   }
 
-  /** Stops watching and polling. Idempotent. */
+  /** Stops watching and polling; once the last source in the JVM is closed, no thread is left. Idempotent. */
   @Override
   public void close() {
     registration.close();
@@ -150,6 +188,10 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     try {
       return readAndPublish(retry);
     } catch (WorkloadIdentityException e) {
+      Snapshot latest = current;
+      if (latest != null && latest != cached) {
+        return latest; // a check published a token while this read paused for a swap: it is newer
+      }
       long now = clock.millis();
       if (cached != null && !cached.token.isExpiredAt(Instant.ofEpochMilli(now))) {
         LOG.log(Level.WARNING, "Re-reading " + describePath() + " failed; still using the current token (expires "
@@ -162,7 +204,10 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     }
   }
 
-  /** Called on the watcher thread on any directory event and at every poll. */
+  /**
+   * Called on one of the shared watcher's check threads (never the watcher thread itself) on any
+   * directory event and at every poll; calls for this source never overlap.
+   */
   private void checkForRotation() {
     synchronized (lock) {
       try {
@@ -183,6 +228,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     boolean changed = old == null || !old.token.value().equals(token.value());
     Snapshot fresh = new Snapshot(token, rereadAt(token, now));
     current = fresh;
+    lock.notifyAll(); // a caller pausing in readWithRetry retries at once
     if (changed && old != null) {
       LOG.log(Level.INFO, () -> "Token rotated in " + describePath() + ": sha256 " + old.token.fingerprint() + " -> "
           + token.fingerprint() + ", expires " + token.expiresAt());
@@ -209,8 +255,10 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     for (Consumer<ProjectedToken> l : listeners) {
       try {
         l.accept(token);
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "Token rotation listener failed", e);
+      } catch (RuntimeException | Error e) {
+        // Errors too (a listener's AssertionError): the thread that noticed the rotation is a caller
+        // of token() or a check thread serving other sources, and the next listeners must still hear.
+        LOG.log(Level.WARNING, "Token rotation listener for " + describePath() + " failed", e);
       }
     }
   }
@@ -232,36 +280,65 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     return token.kubernetes().flatMap(KubernetesClaims::warnAfter).map(w -> Math.min(exp, w.toEpochMilli())).orElse(exp);
   }
 
+  /** Reads, retrying the glitches of a swap. Caller holds lock; never runs on the watcher thread. */
   private ProjectedToken readWithRetry() {
     for (int attempt = 0; ; attempt++) {
       try {
         return read();
       } catch (TokenFileException | MalformedTokenException e) {
         // The kubelet's swap leaves a short window where the file is missing, empty or partial.
-        if (attempt >= SWAP_RETRIES || e instanceof TokenFileException tfe && tfe.getCause() instanceof AccessDeniedException) {
+        if (attempt >= SWAP_RETRIES || !isSwapGlitch(e) || !pauseForSwap(SWAP_PAUSE_MILLIS << attempt)) {
           throw e;
         }
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10L << attempt));
       }
     }
   }
 
+  private static boolean isSwapGlitch(WorkloadIdentityException e) {
+    // Missing (a link resolved into the directory just removed) or empty/partial (a non-atomic
+    // writer). Not: unreadable, not a regular file, a link loop; those do not heal in 70 ms.
+    return e instanceof MalformedTokenException || e.getCause() instanceof NoSuchFileException;
+  }
+
+  /**
+   * Waits for the writer to finish its swap, releasing the lock meanwhile so that other callers and
+   * the watcher's check are not held up; a check that publishes a token ends the wait early.
+   * Returns false if interrupted (the interrupt status is kept and the caller stops retrying).
+   */
+  private boolean pauseForSwap(long millis) {
+    try {
+      lock.wait(millis);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /**
+   * Resolves the path, refuses anything but a regular file, and reads at most {@code maxSize + 1}
+   * bytes. Only a regular file is ever opened: opening a FIFO blocks until a writer appears, and a
+   * device or socket need not end at all.
+   */
   private ProjectedToken read() {
-    byte[] bytes;
-    try (InputStream in = Files.newInputStream(path)) {
-      bytes = in.readNBytes(maxSize + 1);
+    Path real = resolve();
+    BasicFileAttributes attrs;
+    try {
+      attrs = Files.readAttributes(real, BasicFileAttributes.class);
     } catch (NoSuchFileException e) {
       throw new TokenFileException(missingMessage(), path, variable, e);
-    } catch (AccessDeniedException e) {
-      throw new TokenFileException("Token file " + describePath() + " exists but is not readable by this process"
-          + " (uid " + uid() + "). Projected tokens are mode 0600 by default unless the pod sets"
-          + " securityContext.fsGroup (or runAsUser matching the file owner); set fsGroup in the pod spec.", path, variable, e);
     } catch (IOException e) {
-      throw new TokenFileException("Token file " + describePath() + " could not be read: " + e, path, variable, e);
+      throw new TokenFileException("Token file " + describePath() + " could not be inspected: " + e, path, variable, e);
     }
+    if (!attrs.isRegularFile()) {
+      throw notARegularFile(real, attrs);
+    }
+    if (attrs.size() > maxSize) {
+      throw tooLarge();
+    }
+    byte[] bytes = readBounded(real);
     if (bytes.length > maxSize) {
-      throw new MalformedTokenException("Token file " + describePath() + " is larger than " + maxSize
-          + " bytes: this is not a service-account token. Check the path.");
+      throw tooLarge();
     }
     String text = new String(bytes, StandardCharsets.UTF_8).strip();
     if (text.isEmpty()) {
@@ -274,11 +351,151 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     }
   }
 
+  /** The file the path names now, every symbolic link resolved (never cached: the kubelet swaps them). */
+  private Path resolve() {
+    try {
+      return path.toRealPath();
+    } catch (NoSuchFileException e) {
+      if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+        throw new TokenFileException("Token file " + describePath() + " is a symbolic link whose target does not exist ("
+            + linkChain() + "). In a kubelet projected volume, token -> ..data/token and ..data -> the current"
+            + " timestamped directory; one of them points nowhere, so the volume is being torn down or something other"
+            + " than the kubelet changed it. If it persists, restart the pod.", path, variable, e);
+      }
+      throw new TokenFileException(missingMessage(), path, variable, e);
+    } catch (AccessDeniedException e) {
+      throw unreadable(e);
+    } catch (FileSystemException e) {
+      if (isLinkLoop(e)) {
+        throw new TokenFileException("Token file " + describePath() + " cannot be resolved: its symbolic links form a"
+            + " loop (" + linkChain() + "). Point " + pathSetting() + " at the projected"
+            + " service-account token file itself.", path, variable, e);
+      }
+      throw new TokenFileException("Token file " + describePath() + " cannot be resolved (" + e.getReason() + "):"
+          + " something on the path is missing or is not a directory. Point " + pathSetting() + " at the projected"
+          + " service-account token file.", path, variable, e);
+    } catch (IOException e) {
+      throw new TokenFileException("Token file " + describePath() + " could not be resolved: " + e, path, variable, e);
+    }
+  }
+
+  private boolean isLinkLoop(FileSystemException e) {
+    String reason = e.getReason();
+    if (reason != null && reason.contains("symbolic link")) {
+      return true; // ELOOP: "Too many levels of symbolic links"
+    }
+    Path p = path;
+    for (int i = 0; i < MAX_LINKS && Files.isSymbolicLink(p); i++) {
+      try {
+        p = p.resolveSibling(Files.readSymbolicLink(p));
+      } catch (IOException | RuntimeException ignored) {
+        return false;
+      }
+    }
+    return Files.isSymbolicLink(p);
+  }
+
+  /** The first few links from the path, for a message: {@code token -> ..data/token, ..data -> ..2026_…}. */
+  private String linkChain() {
+    StringBuilder chain = new StringBuilder();
+    Set<Path> seen = new HashSet<>();
+    Path p = path;
+    for (int i = 0; i < 4 && Files.isSymbolicLink(p) && seen.add(p.toAbsolutePath().normalize()); i++) {
+      try {
+        Path target = Files.readSymbolicLink(p);
+        chain.append(i == 0 ? "" : ", ").append(p.getFileName()).append(" -> ").append(target);
+        Path next = p.resolveSibling(target);
+        Path dataLink = next.getParent();
+        // token -> ..data/token: the link that dangles is the directory link, not the file's.
+        if (!Files.isSymbolicLink(next) && dataLink != null && Files.isSymbolicLink(dataLink)) {
+          chain.append(", ").append(dataLink.getFileName()).append(" -> ").append(Files.readSymbolicLink(dataLink));
+          break;
+        }
+        p = next;
+      } catch (IOException | RuntimeException e) {
+        break;
+      }
+    }
+    return chain.length() == 0 ? "no link readable" : chain.toString();
+  }
+
+  private TokenFileException notARegularFile(Path real, BasicFileAttributes attrs) {
+    String what = attrs.isDirectory() ? "a directory" : fileKind(real);
+    String where = real.equals(path.toAbsolutePath()) ? "Token file " + describePath() + " is "
+        : "Token file " + describePath() + " resolves to " + real + ", which is ";
+    String hint = attrs.isDirectory()
+        ? " If it is the volume's mount directory, add the file name (for example .../serviceaccount/token)."
+        : " Reading it could block forever or return something that is not a token, so it is not opened.";
+    return new TokenFileException(where + what + ", not a regular file." + hint + " Point "
+        + pathSetting() + " at the projected service-account token file (the"
+        + " 'token' entry of the projected volume's mount directory).", path, variable, null);
+  }
+
+  private static String fileKind(Path real) {
+    try {
+      int mode = (Integer) Files.getAttribute(real, "unix:mode");
+      switch (mode & 0170000) {
+        case 0010000:
+          return "a FIFO (named pipe)";
+        case 0020000:
+          return "a character device";
+        case 0060000:
+          return "a block device";
+        case 0140000:
+          return "a socket";
+        default:
+          return "a special file";
+      }
+    } catch (IOException | RuntimeException e) {
+      return "a special file"; // no "unix" attribute view on this file system
+    }
+  }
+
+  /**
+   * Reads at most {@code maxSize + 1} bytes of a regular file: such a read ends (EOF or the bound).
+   * The resolved path is opened without following links, so a link swapped in after the checks is
+   * refused rather than followed to something else.
+   */
+  private byte[] readBounded(Path real) {
+    OpenOption[] options = real.getFileSystem() == FileSystems.getDefault()
+        ? new OpenOption[] {StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS}
+        : new OpenOption[] {StandardOpenOption.READ}; // zipfs and others reject NOFOLLOW_LINKS
+    ByteBuffer buf = ByteBuffer.allocate(maxSize + 1);
+    try (SeekableByteChannel ch = Files.newByteChannel(real, options)) {
+      while (buf.hasRemaining() && ch.read(buf) >= 0) {
+        // a regular file: each read returns data or EOF
+      }
+    } catch (NoSuchFileException e) {
+      throw new TokenFileException(missingMessage(), path, variable, e);
+    } catch (AccessDeniedException e) {
+      throw unreadable(e);
+    } catch (IOException e) {
+      throw new TokenFileException("Token file " + describePath() + " could not be read: " + e, path, variable, e);
+    }
+    return Arrays.copyOf(buf.array(), buf.position());
+  }
+
+  private MalformedTokenException tooLarge() {
+    return new MalformedTokenException("Token file " + describePath() + " is larger than " + maxSize
+        + " bytes: this is not a service-account token. Check the path.");
+  }
+
+  private TokenFileException unreadable(AccessDeniedException e) {
+    return new TokenFileException("Token file " + describePath() + " exists but is not readable by this process"
+        + " (uid " + uid() + "). Projected tokens are mode 0600 by default unless the pod sets"
+        + " securityContext.fsGroup (or runAsUser matching the file owner); set fsGroup in the pod spec.", path, variable, e);
+  }
+
   private String missingMessage() {
     String from = variable == null ? "" : " (named by " + variable + ")";
     return "Token file " + path + from + " does not exist. Is the projected service-account token volume mounted"
         + " in this container? Identity webhooks (EKS, AKS) inject the volume and the variables only when the pod is"
         + " created: restart the pod after annotating its service account.";
+  }
+
+  /** What the user sets to choose the file, for "Point X at ...". */
+  private String pathSetting() {
+    return variable == null ? "the token path" : variable;
   }
 
   private String describePath() {
@@ -317,19 +534,35 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
       this.path = Objects.requireNonNull(path, "path");
     }
 
-    /** The environment variable that named the file, quoted in error messages. */
+    /**
+     * The environment variable that named the file, quoted in error messages.
+     *
+     * @param variable the variable's name, or null
+     * @return this builder
+     */
     public Builder variable(String variable) {
       this.variable = variable;
       return this;
     }
 
-    /** The wall clock for expiry decisions. Default {@link Clock#systemUTC()}. */
+    /**
+     * The wall clock for expiry decisions. Default {@link Clock#systemUTC()}.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** How often to re-read the file regardless of events; at most 60 s (the default). */
+    /**
+     * How often to re-read the file regardless of events; at most 60 s (the default).
+     *
+     * @param interval the poll interval, in (0, 60 s]
+     * @return this builder
+     * @throws IllegalArgumentException if the interval is not in (0, 60 s]
+     */
     public Builder pollInterval(Duration interval) {
       Objects.requireNonNull(interval, "interval");
       if (interval.isNegative() || interval.isZero() || interval.compareTo(Duration.ofSeconds(60)) > 0) {
@@ -339,7 +572,14 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
       return this;
     }
 
-    /** Largest file accepted, in bytes. Default 64 KiB. */
+    /**
+     * Largest file accepted, in bytes; a larger file is refused without being read past the limit.
+     * Default 64 KiB.
+     *
+     * @param bytes the limit, at least 1024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is below 1024
+     */
     public Builder maxSize(int bytes) {
       if (bytes < 1024) {
         throw new IllegalArgumentException("maxSize must be at least 1024 bytes: " + bytes);
@@ -348,13 +588,23 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
       return this;
     }
 
-    /** Whether to watch the mount directory for changes (polling always runs). Default true. */
+    /**
+     * Whether to watch the mount directory for changes (polling always runs). Default true.
+     *
+     * @param watch whether to watch
+     * @return this builder
+     */
     public Builder watch(boolean watch) {
       this.watch = watch;
       return this;
     }
 
-    /** A new source, registered with the shared watcher until {@link FileTokenSource#close()}. */
+    /**
+     * A new source, registered with the shared watcher until {@link FileTokenSource#close()}. The file
+     * is not read yet: problems with it surface from {@link FileTokenSource#token()}.
+     *
+     * @return the source
+     */
     public FileTokenSource build() {
       return new FileTokenSource(this);
     }

@@ -4,9 +4,11 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * The projected token file is missing, unreadable, empty or too large. The message names the path,
- * the variable that pointed to it (when known) and the likely fix: projected volume not mounted,
- * webhook not applied, or file permissions ({@code fsGroup}).
+ * The projected token file is missing or unreadable, is not a regular file (a directory, FIFO,
+ * device or socket, refused before it is opened), or its symbolic links loop or point nowhere. The
+ * message names the path, the variable that pointed to it (when known), what was found there, and
+ * the likely fix: projected volume not mounted, webhook not applied, file permissions ({@code
+ * fsGroup}), or a variable pointing at the wrong file.
  */
 public class TokenFileException extends WorkloadIdentityException {
   private static final long serialVersionUID = 1L;
