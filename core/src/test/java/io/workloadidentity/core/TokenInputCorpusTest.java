@@ -197,6 +197,9 @@ class TokenInputCorpusTest {
     c.add(bad("JWE header on three parts", forged("{\"alg\":\"RSA-OAEP\",\"enc\":\"A256GCM\"}", PAYLOAD_JSON), "not a valid JWT"));
     c.add(bad("payload a JSON array", forged(header(), "[1,2]"), "payload is not a JSON object"));
     c.add(bad("payload not JSON", forged(header(), "not json"), "payload is not a JSON object"));
+    c.add(bad("payload nested 7000 deep", forged(header(), "{\"a\":".repeat(7000) + "1" + "}".repeat(7000)),
+        "payload is not a JSON object"));
+    c.add(bad("header nested 9000 deep", forged("[".repeat(9000) + "]".repeat(9000), PAYLOAD_JSON), "not a valid JWT"));
     c.add(bad("sub an object", forged(header(), payload("\"sub\":{\"a\":1}")), "not a JSON claims set"));
     c.add(bad("aud a number", forged(header(), payload("\"aud\":42")), "not a JSON claims set"));
     c.add(bad("missing exp", signed(b -> b.expirationTime(null)), "no 'exp' claim"));

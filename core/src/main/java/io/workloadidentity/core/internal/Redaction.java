@@ -103,8 +103,9 @@ public final class Redaction {
    * Escapes control characters only, for text that is not secret but is not ours either: claims,
    * IDs, paths, names printed in messages and reports. CR, LF and TAB become {@code \r}, {@code \n},
    * {@code \t}; other C0 and C1 controls, DEL, line and paragraph separators (U+2028, U+2029),
-   * zero-width and bidirectional formatting characters, the byte-order mark and unpaired surrogates
-   * become {@code \}{@code uXXXX}. Nothing is truncated or redacted.
+   * format characters (zero-width, bidirectional controls, the byte-order mark, tag characters) and
+   * unpaired surrogates become {@code \}{@code uXXXX} (upper-case hex; a supplementary character as
+   * its two surrogates). Nothing is truncated or redacted.
    *
    * @param text the text; may be null
    * @return the escaped text; {@code "null"} for {@code null}
@@ -321,7 +322,9 @@ public final class Redaction {
 
   private static boolean needsEscape(String s) {
     for (int k = 0; k < s.length(); k++) {
-      if (escapeOf(s, k) != null) {
+      char c = s.charAt(k);
+      // Fast path: printable ASCII never needs an escape.
+      if ((c < 0x20 || c > 0x7e) && escapeOf(s, k) != null) {
         return true;
       }
     }
@@ -334,26 +337,29 @@ public final class Redaction {
    * a surrogate pair in half.
    */
   private static boolean escapeInto(StringBuilder out, String s, int limit) {
-    for (int k = 0; k < s.length(); k++) {
+    int k = 0;
+    while (k < s.length()) {
       String esc = escapeOf(s, k);
-      char c = s.charAt(k);
-      boolean pair = esc == null && Character.isHighSurrogate(c);
-      int need = esc != null ? esc.length() : pair ? 2 : 1;
+      int units = Character.charCount(s.codePointAt(k));
+      int need = esc != null ? esc.length() : units;
       if (out.length() + need > limit) {
         return false;
       }
       if (esc != null) {
         out.append(esc);
-      } else if (pair) {
-        out.append(c).append(s.charAt(++k));
       } else {
-        out.append(c);
+        out.append(s, k, k + units);
       }
+      k += units;
     }
     return true;
   }
 
-  /** The escape for the character at {@code k}, or null when it is printed as it is. */
+  /**
+   * The escape for the code point at {@code k}, or null when it is printed as it is. Escaped: controls
+   * (C0, DEL, C1), format characters (zero-width, bidirectional controls, the byte-order mark,
+   * invisible tag characters), line and paragraph separators, and unpaired surrogates.
+   */
   private static String escapeOf(String s, int k) {
     char c = s.charAt(k);
     switch (c) {
@@ -366,22 +372,19 @@ public final class Redaction {
       default:
         break;
     }
-    boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f)
-        || c == '\u2028' || c == '\u2029' // line and paragraph separators: a line break to many viewers
-        || (c >= '\u200b' && c <= '\u200f') // zero-width characters and direction marks
-        || (c >= '\u202a' && c <= '\u202e') // bidirectional embeddings and overrides
-        || (c >= '\u2066' && c <= '\u2069') // bidirectional isolates
-        || c == '\ufeff';
-    if (!control && Character.isSurrogate(c)) {
-      boolean paired = Character.isHighSurrogate(c)
-          ? k + 1 < s.length() && Character.isLowSurrogate(s.charAt(k + 1))
-          : k > 0 && Character.isHighSurrogate(s.charAt(k - 1));
-      control = !paired;
-    }
-    if (!control) {
+    int cp = s.codePointAt(k);
+    int type = Character.getType(cp);
+    boolean escape = type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+        || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE; // SURROGATE: an unpaired half
+    if (!escape) {
       return null;
     }
-    char[] hex = {'\\', 'u', HEX[c >> 12], HEX[(c >> 8) & 0xf], HEX[(c >> 4) & 0xf], HEX[c & 0xf]};
-    return new String(hex);
+    return Character.isSupplementaryCodePoint(cp)
+        ? hex(Character.highSurrogate(cp)) + hex(Character.lowSurrogate(cp))
+        : hex(c);
+  }
+
+  private static String hex(char c) {
+    return new String(new char[] {'\\', 'u', HEX[c >> 12], HEX[(c >> 8) & 0xf], HEX[(c >> 4) & 0xf], HEX[c & 0xf]});
   }
 }
