@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RedactionScannerTest {
   @ParameterizedTest(name = "unit {index}")
   @ValueSource(strings = {"a", "a.", "eyJ", "ey", "Bearer ", "Bearer  a", "access_token=", "access_token\"  :  \"",
-      "authorization: x y ", "aB3-", "token", "\"token\":", "<SessionToken>", ".", "e", "assertion="})
+      "authorization: x y ", "aB3-", "token", "\"token\":", "<SessionToken>", ".", "e", "assertion=", "Bearer realm=",
+      "Bearer realm=token=", "access_token=null&", "=", "Bearer a=a"})
   void redactIsLinearWithoutTheCap(String unit) {
     String input = unit.repeat((1 << 20) / unit.length());
     String out = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Redaction.redact(input));
