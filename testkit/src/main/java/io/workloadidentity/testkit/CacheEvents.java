@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -27,7 +28,7 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Each {@code await} method consumes from its own queue: {@link #awaitRefreshed()} the
  * successful exchanges, {@link #awaitFailure()} the failed ones, {@link #awaitOutcome()} both in the
- * order they happened. The counts and {@link #failures()} see everything. Waits end after the
+ * order they happened ({@link #pollOutcome(Duration)} too). The counts and {@link #failures()} see everything. Waits end after the
  * timeout given to {@link #withTimeout(Duration)} (10 seconds for {@link #create()}) with an {@link
  * AssertionError}.
  *
@@ -182,6 +183,30 @@ public final class CacheEvents implements CredentialCache.Listener<Object> {
    */
   public Event awaitOutcome() throws InterruptedException {
     return take(null, timeout);
+  }
+
+  /**
+   * Waits at most {@code wait} for the next exchange outcome not yet returned by this method or
+   * {@link #awaitOutcome()}.
+   *
+   * @param wait how long to wait; zero to only check
+   * @return the event, or empty if none came in time
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public Optional<Event> pollOutcome(Duration wait) throws InterruptedException {
+    synchronized (this) {
+      long deadline = System.nanoTime() + wait.toNanos();
+      Event e;
+      while ((e = nth(null, outcomesTaken)) == null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return Optional.empty();
+        }
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+      outcomesTaken++;
+      return Optional.of(e);
+    }
   }
 
   /**

@@ -36,6 +36,8 @@ class CacheEventsTest {
     assertThat(events.refreshCount()).isOne();
     assertThat(events.failureCount()).isOne();
     assertThat(events.refreshedWithin(Duration.ZERO)).as("the one refresh was awaited already").isFalse();
+    assertThat(events.pollOutcome(Duration.ZERO)).hasValueSatisfying(e -> assertThat(e.expiresAt()).isEqualTo(EXPIRY));
+    assertThat(events.pollOutcome(Duration.ofMillis(5))).isEmpty();
     assertThat(events.toString()).isEqualTo("CacheEvents{started=2, refreshed=1, failed=1}");
   }
 
