@@ -425,6 +425,7 @@ public final class FakeGcp extends FakeEndpoint {
    * @param audience the provider it was federated through
    */
   public record IssuedToken(String principal, String serviceAccount, List<String> scopes, Instant expiresAt, String audience) {
+    /** Copies the scopes, so the record is immutable. */
     public IssuedToken {
       scopes = List.copyOf(scopes);
     }
