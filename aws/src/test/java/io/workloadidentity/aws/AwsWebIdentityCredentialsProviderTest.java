@@ -9,9 +9,11 @@ import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.FileTokenSource;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenFileException;
-import io.workloadidentity.testkit.Fault;
+import io.workloadidentity.testkit.CacheEvents;
 import io.workloadidentity.testkit.FakeAwsCredentials;
+import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.ReceivedRequest;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,16 +21,17 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** The IRSA provider against the testkit's cluster and fake STS, with the real SDK clients over HTTP. */
+@ExtendWith(SecretLeakGuard.class) // no token, key or session token of the fakes in any log or console output
 class AwsWebIdentityCredentialsProviderTest {
   @TempDir Path dir;
   Testbed bed;
@@ -63,9 +66,9 @@ class AwsWebIdentityCredentialsProviderTest {
       client.headBucket(b -> b.bucket("orders"));
 
       FakeAwsCredentials issued = bed.sts.issued().get(0);
-      RecordedRequest signed = s3.take();
+      ReceivedRequest signed = s3.take();
       assertThat(S3Recorder.verifySigV4(signed, issued.secretAccessKey())).isEqualTo(issued.accessKeyId());
-      assertThat(signed.getHeaders().get("X-Amz-Security-Token")).isEqualTo(issued.sessionToken());
+      assertThat(signed.header("X-Amz-Security-Token")).hasValue(issued.sessionToken());
 
       ReceivedRequest assume = bed.sts.assumeRoleRequests().get(0);
       assertThat(assume.header("Authorization")).as("unsigned, like the SDK's own call").isEmpty();
@@ -113,34 +116,34 @@ class AwsWebIdentityCredentialsProviderTest {
   /** Acceptance: rotation with the kubelet's layout; the next refresh uses the new token, callers never fail. */
   @Test
   void afterRotationTheNextRefreshUsesTheNewTokenAndNoCallerSeesAnError() throws Exception {
-    RefreshEvents events = new RefreshEvents();
+    CacheEvents events = CacheEvents.create();
     try (var p = bed.provider().listener(events).build()) {
       AwsSessionCredentials before = session(p);
-      events.awaitRefresh();
+      events.awaitRefreshed();
       ProjectedToken old = bed.volume.current();
       ProjectedToken rotated = bed.volume.rotate();
       bed.sts.rejectAsExpired(old.value());
 
       bed.clock.advance(Duration.ofMinutes(50)); // past the credentials' refresh point, not their expiry
       assertThat(session(p).accessKeyId()).as("still the valid credentials while refreshing").isEqualTo(before.accessKeyId());
-      events.awaitRefresh();
+      events.awaitRefreshed();
 
-      AwsSessionCredentials after = RefreshEvents.awaitChange(() -> session(p), before);
+      AwsSessionCredentials after = Testbed.awaitChange(() -> session(p), before);
       FakeAwsCredentials issued = bed.sts.credentials(after.accessKeyId()).orElseThrow();
       assertThat(issued.tokenFingerprint()).isEqualTo(rotated.fingerprint());
-      assertThat(events.failures).isEmpty();
+      assertThat(events.failures()).isEmpty();
     }
   }
 
   /** Acceptance: ExpiredTokenException makes the provider re-read the token file and retry once. */
   @Test
   void expiredTokenExceptionRereadsTheTokenFileAndRetriesOnce() throws Exception {
-    RefreshEvents events = new RefreshEvents();
+    CacheEvents events = CacheEvents.create();
     // No watcher: the source keeps serving the old (locally unexpired) token until told to re-read.
     try (FileTokenSource tokens = FileTokenSource.builder(bed.volume.tokenFile()).watch(false).clock(bed.clock).build();
         var p = bed.provider().tokenSource(tokens).listener(events).build()) {
       session(p);
-      events.awaitRefresh();
+      events.awaitRefreshed();
       ProjectedToken old = bed.volume.current();
       ProjectedToken rotated = bed.volume.rotate();
       bed.sts.rejectAsExpired(old.value());
@@ -148,13 +151,13 @@ class AwsWebIdentityCredentialsProviderTest {
 
       bed.clock.advance(Duration.ofMinutes(50));
       session(p);
-      events.awaitRefresh();
+      events.awaitRefreshed();
 
       List<ReceivedRequest> calls = bed.sts.assumeRoleRequests();
       assertThat(calls).extracting(ReceivedRequest::status).containsExactly(400, 200);
       assertThat(calls.get(0).form()).containsEntry("WebIdentityToken", old.value());
       assertThat(calls.get(1).form()).containsEntry("WebIdentityToken", rotated.value());
-      assertThat(events.failures).isEmpty();
+      assertThat(events.failures()).isEmpty();
     }
   }
 
@@ -310,10 +313,10 @@ class AwsWebIdentityCredentialsProviderTest {
 
   @Test
   void expirationAndRefreshFollowTheInjectedClock() throws Exception {
-    RefreshEvents events = new RefreshEvents();
+    CacheEvents events = CacheEvents.create();
     try (var p = bed.provider().listener(events).build()) {
       Instant firstExpiry = session(p).expirationTime().orElseThrow();
-      events.awaitRefresh();
+      events.awaitRefreshed();
       bed.clock.advance(Duration.ofMinutes(30));
       assertThat(session(p).expirationTime()).contains(firstExpiry);
       assertThat(bed.sts.assumeRoleRequests()).as("no refresh before ~80% of the lifetime").hasSize(1);

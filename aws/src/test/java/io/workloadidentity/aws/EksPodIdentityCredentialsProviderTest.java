@@ -8,12 +8,14 @@ import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.FileTokenSource;
 import io.workloadidentity.core.ProjectedToken;
-import io.workloadidentity.testkit.Fault;
+import io.workloadidentity.testkit.CacheEvents;
 import io.workloadidentity.testkit.FakeAwsCredentials;
 import io.workloadidentity.testkit.FakeAwsPodIdentityAgent;
+import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.KubernetesCluster;
 import io.workloadidentity.testkit.ProjectedVolume;
 import io.workloadidentity.testkit.ReceivedRequest;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import io.workloadidentity.testkit.TestClock;
 import io.workloadidentity.testkit.TokenSpec;
 import java.net.URI;
@@ -24,11 +26,13 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** The EKS Pod Identity provider against the testkit's agent and cluster. */
+@ExtendWith(SecretLeakGuard.class) // no token, key or session token of the fakes in any log or console output
 class EksPodIdentityCredentialsProviderTest {
   static final String ROLE = "arn:aws:iam::444455556666:role/orders";
 
@@ -85,11 +89,11 @@ class EksPodIdentityCredentialsProviderTest {
 
   @Test
   void anExpiredTokenIsReReadAndSentOnceMore() throws Exception {
-    RefreshEvents events = new RefreshEvents();
+    CacheEvents events = CacheEvents.create();
     try (FileTokenSource tokens = FileTokenSource.builder(volume.tokenFile()).watch(false).clock(clock).build();
         var p = provider().tokenSource(tokens).listener(events).build()) {
       p.resolveCredentials();
-      events.awaitRefresh();
+      events.awaitRefreshed();
       ProjectedToken old = volume.current();
       ProjectedToken rotated = volume.rotate();
       agent.rejectAsExpired(old.value());
@@ -97,13 +101,13 @@ class EksPodIdentityCredentialsProviderTest {
 
       clock.advance(Duration.ofHours(5)); // past the refresh point of six-hour credentials
       p.resolveCredentials();
-      events.awaitRefresh();
+      events.awaitRefreshed();
 
       List<ReceivedRequest> calls = agent.requests();
       assertThat(calls).extracting(ReceivedRequest::status).containsExactly(400, 200);
       assertThat(calls.get(0).header("Authorization")).contains(old.value());
       assertThat(calls.get(1).header("Authorization")).contains(rotated.value());
-      assertThat(events.failures).isEmpty();
+      assertThat(events.failures()).isEmpty();
     }
   }
 

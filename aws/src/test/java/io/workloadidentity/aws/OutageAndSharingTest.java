@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.workloadidentity.aws.internal.SharedSession;
 import io.workloadidentity.core.FileTokenSource;
+import io.workloadidentity.testkit.CacheEvents;
+import io.workloadidentity.testkit.CountingTokenSource;
 import io.workloadidentity.testkit.Fault;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,12 +23,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /** STS outages under concurrent load, and one STS session shared by many SDK clients. */
+@ExtendWith(SecretLeakGuard.class) // no token, key or session token of the fakes in any log or console output
 class OutageAndSharingTest {
   @TempDir Path dir;
   Testbed bed;
@@ -47,13 +52,13 @@ class OutageAndSharingTest {
    */
   @Test
   void anOutageShorterThanTheRemainingLifeIsInvisibleTo16ConcurrentCallers() throws Exception {
-    RefreshEvents events = new RefreshEvents();
+    CacheEvents events = CacheEvents.create();
     ExecutorService callers = Executors.newFixedThreadPool(16);
     Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
     try (FileTokenSource file = FileTokenSource.builder(bed.volume.tokenFile()).clock(bed.clock).build();
         var p = bed.provider().tokenSource(exchanges(file)).listener(events).build()) {
       AwsSessionCredentials first = (AwsSessionCredentials) p.resolveCredentials();
-      events.awaitRefresh();
+      events.awaitRefreshed();
       Instant start = bed.clock.instant();
       Instant expiry = first.expirationTime().orElseThrow();
       bed.sts.clearRequests();
@@ -74,17 +79,17 @@ class OutageAndSharingTest {
       bed.sts.faults().clear();
 
       // STS is back: a refresh succeeds at the next backoff point, well before the old credentials expire.
-      while (!events.refreshedWithin(0)) {
+      while (!events.refreshedWithin(Duration.ZERO)) {
         assertThat(bed.clock.instant()).as("recovered before the credentials expired").isBefore(expiry);
         reads += readConcurrently(p, callers, errors);
         settle(events);
         bed.clock.advance(Duration.ofSeconds(1));
       }
-      AwsCredentials recovered = RefreshEvents.awaitChange(p::resolveCredentials, first);
+      AwsCredentials recovered = Testbed.awaitChange(p::resolveCredentials, first);
 
       assertThat(errors).as("errors seen by callers").isEmpty();
       assertThat(reads).isGreaterThan(16 * 4 * 540);
-      assertThat(events.failures).as("failed background attempts").hasSize(callsDuringOutage)
+      assertThat(events.failures()).as("failed background attempts").hasSize(callsDuringOutage)
           .allSatisfy(e -> assertThat(((AwsExchangeException) e).retryable()).isTrue());
       // Capped exponential backoff (1 s doubling to 60 s) with full jitter: about 20 attempts in nine
       // minutes. Without backoff it would be one per second (540), without single flight one per read.
@@ -99,7 +104,7 @@ class OutageAndSharingTest {
   private CountingTokenSource exchangesStarted;
 
   private CountingTokenSource exchanges(FileTokenSource file) {
-    exchangesStarted = new CountingTokenSource(file);
+    exchangesStarted = CountingTokenSource.of(file);
     return exchangesStarted;
   }
 
@@ -107,7 +112,7 @@ class OutageAndSharingTest {
    * Lets every exchange that started finish before the clock moves on, so the number of STS calls
    * is decided by the backoff and not by how fast this test advances the clock.
    */
-  private void settle(RefreshEvents events) throws InterruptedException {
+  private void settle(CacheEvents events) throws InterruptedException {
     events.awaitCompleted(exchangesStarted.reads());
   }
 
@@ -175,7 +180,7 @@ class OutageAndSharingTest {
   /** Acceptance: with ten clients, each refresh cycle costs one STS call. */
   @Test
   void tenSdkClientsMakeOneStsCallPerRefreshCycle() throws Exception {
-    RefreshEvents events = new RefreshEvents();
+    CacheEvents events = CacheEvents.create();
     List<AwsWebIdentityCredentialsProvider> providers = new ArrayList<>();
     List<S3Client> clients = new ArrayList<>();
     try (S3Recorder s3 = new S3Recorder()) {
@@ -188,10 +193,10 @@ class OutageAndSharingTest {
         for (S3Client c : clients) {
           c.headBucket(b -> b.bucket("orders")); // the first read of a cycle starts the (one) refresh
         }
-        events.awaitRefresh();
+        events.awaitRefreshed();
         assertThat(bed.sts.assumeRoleRequests()).as("STS calls after cycle %d", cycle).hasSize(cycle);
         String newest = bed.sts.issued().get(cycle - 1).accessKeyId();
-        RefreshEvents.awaitChange(() -> providers.get(0).resolveCredentials().accessKeyId().equals(newest), false);
+        Testbed.awaitChange(() -> providers.get(0).resolveCredentials().accessKeyId().equals(newest), false);
         for (S3Client c : clients) {
           c.headBucket(b -> b.bucket("orders"));
         }
@@ -199,7 +204,7 @@ class OutageAndSharingTest {
           s3.take(); // signed with the old or the new credentials, depending on the race with the refresh
         }
         for (int i = 0; i < 10; i++) {
-          assertThat(s3.take().getHeaders().get("Authorization")).contains("Credential=" + newest + "/");
+          assertThat(s3.take().header("Authorization").orElseThrow()).contains("Credential=" + newest + "/");
         }
         bed.clock.advance(Duration.ofMinutes(50)); // past the refresh point of the newest credentials
       }

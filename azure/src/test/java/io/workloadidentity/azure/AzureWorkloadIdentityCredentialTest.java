@@ -12,9 +12,10 @@ import com.azure.core.http.HttpResponse;
 import com.azure.core.http.policy.BearerTokenAuthenticationPolicy;
 import com.nimbusds.jwt.JWTClaimsSet;
 import io.workloadidentity.core.ProjectedToken;
+import io.workloadidentity.testkit.FakeResourceServer;
 import io.workloadidentity.testkit.Fault;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import io.workloadidentity.testkit.ReceivedRequest;
-import io.workloadidentity.testkit.internal.FakeServer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,36 +26,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import mockwebserver3.MockResponse;
-import mockwebserver3.RecordedRequest;
 import org.junit.jupiter.api.Test;
 
 /** The credential against the testkit's Entra ID over real HTTPS, with the real azure-identity stack. */
 class AzureWorkloadIdentityCredentialTest extends EntraFixture {
-
-  /** A resource server an Azure SDK client would call: answers 200 and records the Authorization header. */
-  static final class Resource extends FakeServer {
-    Resource() {
-      super("resource", true, java.time.Clock.systemUTC());
-    }
-
-    @Override
-    protected MockResponse handle(RecordedRequest request) {
-      return json(200, Map.of("value", "s3cr3t-value"));
-    }
-
-    @Override
-    protected MockResponse renderFault(Fault fault, RecordedRequest request) {
-      return json(fault.status(), Map.of());
-    }
-  }
 
   @Test
   void anSdkStyleCallGetsATokenAndEntraSeesTheTrimmedProjectedToken() {
     String projected = volume.current().value();
     volume.writeRaw(projected + "\n"); // some writers end the file with a newline; Entra wants the bare JWT
     AzureWorkloadIdentityCredential credential = credential();
-    Resource vault = closeLater(new Resource());
+    // A resource server an Azure SDK client would call: answers 200 and records the Authorization header.
+    FakeResourceServer vault = closeLater(FakeResourceServer.builder().https(true).json("{\"value\":\"s3cr3t-value\"}").build());
     // What every Azure SDK client does with a TokenCredential: a pipeline with the bearer policy.
     HttpPipeline pipeline = new HttpPipelineBuilder()
         .policies(new BearerTokenAuthenticationPolicy(credential, VAULT))
@@ -68,7 +51,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
 
     String authorization = vault.requests().get(0).header("Authorization").orElseThrow();
     assertThat(authorization).startsWith("Bearer ");
-    String accessToken = LeakCheck.secret(authorization.substring("Bearer ".length()));
+    String accessToken = SecretLeakGuard.secret(authorization.substring("Bearer ".length()));
     JWTClaimsSet claims = entra.verifyAccessToken(accessToken);
     assertThat(claims.getAudience()).containsExactly("https://vault.azure.net");
     assertThat(claims.getClaim("appid")).isEqualTo(CLIENT);
@@ -81,7 +64,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
         .containsEntry("client_id", CLIENT)
         .containsEntry("grant_type", "client_credentials")
         .containsEntry("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-    assertThat(LeakCheck.inspect(credential.toString())).contains(CLIENT, TENANT, volume.tokenFile().toString());
+    assertThat(SecretLeakGuard.inspect(credential.toString())).contains(CLIENT, TENANT, volume.tokenFile().toString());
   }
 
   @Test
@@ -100,7 +83,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
       clock.set(start.plus(Duration.ofMinutes(3L * i)));
       AccessToken token = i % 2 == 0 ? credential.getTokenSync(VAULT_REQUEST) : credential.getToken(VAULT_REQUEST).block();
       assertThat(token.getExpiresAt().toInstant()).isAfter(clock.instant());
-      tokens.add(LeakCheck.secret(token.getToken()));
+      tokens.add(SecretLeakGuard.secret(token.getToken()));
       if (i == 0) {
         events.awaitRefreshed();
       }
@@ -115,7 +98,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     assertThat(Duration.between(start, posts().get(1).receivedAt())).isEqualTo(Duration.ofMinutes(48));
     assertThat(tokens.subList(0, 17)).containsOnly(tokens.get(0)); // the 48-minute call is served, not held
     assertThat(tokens.subList(17, 20)).doesNotContain(tokens.get(0)).containsOnly(tokens.get(17));
-    assertThat(events.failed).isEmpty();
+    assertThat(events.failures()).isEmpty();
   }
 
   @Test
@@ -139,12 +122,12 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
             .maximumLifetime(Duration.ofHours(24)).build()) // the default 12 h cap would refresh earlier
         .build());
     Instant start = clock.instant();
-    LeakCheck.secret(credential.getTokenSync(VAULT_REQUEST).getToken());
+    SecretLeakGuard.secret(credential.getTokenSync(VAULT_REQUEST).getToken());
     events.awaitRefreshed();
 
     clock.set(start.plus(expected).minusSeconds(30));
     volume.rotateIfDue(); // the kubelet has rotated the projected token many times by then
-    LeakCheck.secret(volume.current().value());
+    SecretLeakGuard.secret(volume.current().value());
     clock.advance(Duration.ofSeconds(2));
     credential.getTokenSync(VAULT_REQUEST);
     assertThat(posts()).hasSize(1);
@@ -167,13 +150,13 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     // A read just before the swap holds the old (still valid) token for one more second: let it pass.
     clock.advance(Duration.ofMinutes(1));
     ProjectedToken rotated = volume.current();
-    LeakCheck.secret(rotated.value());
+    SecretLeakGuard.secret(rotated.value());
     AccessToken served = credential.getTokenSync(VAULT_REQUEST); // never waits: serves, refreshes behind
     assertThat(served.getToken()).isEqualTo(first);
     events.awaitRefreshed();
 
     assertThat(assertions()).containsExactly(old.value(), rotated.value());
-    assertThat(LeakCheck.secret(credential.getTokenSync(VAULT_REQUEST).getToken())).isNotEqualTo(first);
+    assertThat(SecretLeakGuard.secret(credential.getTokenSync(VAULT_REQUEST).getToken())).isNotEqualTo(first);
   }
 
   @Test
@@ -184,7 +167,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     clock.advance(Duration.ofMinutes(49));
     assertThat(volume.rotateIfDue()).isTrue();
     ProjectedToken rotated = volume.current();
-    LeakCheck.secret(rotated.value());
+    SecretLeakGuard.secret(rotated.value());
 
     clock.advance(Duration.ofMinutes(13)); // the old projected token and the access token are both dead
     AccessToken fresh = credential.getTokenSync(VAULT_REQUEST);
@@ -204,12 +187,12 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
       ProjectedToken old = source.token();
       clock.advance(Duration.ofMinutes(10));
       ProjectedToken rotated = volume.rotate();
-      LeakCheck.secret(rotated.value());
+      SecretLeakGuard.secret(rotated.value());
       entra.faults().failNext(1, Fault.error(401, "AADSTS700024", "Client assertion is not within its valid time range."));
 
       AccessToken token = credential.getTokenSync(VAULT_REQUEST);
 
-      assertThat(entra.verifyAccessToken(LeakCheck.secret(token.getToken())).getAudience())
+      assertThat(entra.verifyAccessToken(SecretLeakGuard.secret(token.getToken())).getAudience())
           .containsExactly("https://vault.azure.net");
       assertThat(posts()).extracting(ReceivedRequest::status).containsExactly(401, 200);
       assertThat(assertions()).containsExactly(old.value(), rotated.value());
@@ -221,7 +204,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     AzureWorkloadIdentityCredential credential = credential();
     entra.faults().failNext(2, Fault.error(401, "AADSTS700024", "Client assertion is not within its valid time range."));
 
-    Throwable t = LeakCheck.inspect(org.assertj.core.api.Assertions.catchThrowable(
+    Throwable t = SecretLeakGuard.inspect(org.assertj.core.api.Assertions.catchThrowable(
         () -> credential.getTokenSync(VAULT_REQUEST)));
 
     assertThat(t).isInstanceOf(AssertionTimeRangeException.class);
@@ -263,7 +246,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     AzureWorkloadIdentityCredential credential = closeLater(builder().tokenSource(expiredOnReread).build());
     entra.faults().failNext(1, Fault.error(401, "AADSTS700024", "Client assertion is not within its valid time range."));
 
-    Throwable t = LeakCheck.inspect(org.assertj.core.api.Assertions.catchThrowable(
+    Throwable t = SecretLeakGuard.inspect(org.assertj.core.api.Assertions.catchThrowable(
         () -> credential.getTokenSync(VAULT_REQUEST)));
 
     assertThat(t).isInstanceOf(AssertionTimeRangeException.class)
@@ -276,7 +259,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
   @Test
   void anOutageShorterThanTheLifetimeIsInvisibleToSixteenCallersAndEach503CostsOneRequest() throws Exception {
     AzureWorkloadIdentityCredential credential = credential();
-    String token = LeakCheck.secret(credential.getTokenSync(VAULT_REQUEST).getToken());
+    String token = SecretLeakGuard.secret(credential.getTokenSync(VAULT_REQUEST).getToken());
     events.awaitRefreshed();
     entra.faults().failAlways(Fault.serverError(503));
     clock.advance(Duration.ofMinutes(50)); // past the refresh point
@@ -301,7 +284,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
       pool.shutdownNow();
     }
 
-    AzureTokenException outage = (AzureTokenException) LeakCheck.inspect(events.awaitFailed());
+    AzureTokenException outage = (AzureTokenException) SecretLeakGuard.inspect(events.awaitFailure());
     assertThat(outage.retryable()).isTrue();
     assertThat(outage.httpStatus()).hasValue(503);
     assertThat(outage.errorCode()).contains("AADSTS90033");
@@ -313,7 +296,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     assertThat(credential.getTokenSync(VAULT_REQUEST).getToken()).isEqualTo(token); // still served...
     events.awaitRefreshed(); // ...while the retry succeeds behind it
     assertThat(posts()).extracting(ReceivedRequest::status).containsExactly(200, 503, 200);
-    assertThat(LeakCheck.secret(credential.getTokenSync(VAULT_REQUEST).getToken())).isNotEqualTo(token);
+    assertThat(SecretLeakGuard.secret(credential.getTokenSync(VAULT_REQUEST).getToken())).isNotEqualTo(token);
   }
 
   @Test
@@ -335,7 +318,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
       for (Future<String> call : calls) {
         assertThat(call.get(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(first);
       }
-      LeakCheck.secret(first);
+      SecretLeakGuard.secret(first);
     } finally {
       pool.shutdownNow();
     }
@@ -346,7 +329,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
   void getTokenAnswersFromTheCacheWithoutWaitingAndSharesItWithGetTokenSync() {
     AzureWorkloadIdentityCredential credential = credential();
     AccessToken sync = credential.getTokenSync(VAULT_REQUEST);
-    LeakCheck.secret(sync.getToken());
+    SecretLeakGuard.secret(sync.getToken());
     entra.faults().latency(Duration.ofSeconds(5)).failAlways(Fault.serverError(503));
 
     // Subscribing completes the future on this thread: the Mono is a Mono.just of the cached token.
@@ -362,14 +345,14 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     String a = credential.getTokenSync(new TokenRequestContext().addScopes("https://vault.azure.net/.default")).getToken();
     String b = credential.getTokenSync(new TokenRequestContext().addScopes("https://vault.azure.net//.default")).getToken();
     String c = credential.getTokenSync(new TokenRequestContext().addScopes(" https://vault.azure.net/.default ")).getToken();
-    LeakCheck.secret(a);
+    SecretLeakGuard.secret(a);
     assertThat(b).isEqualTo(a);
     assertThat(c).isEqualTo(a);
     assertThat(posts()).hasSize(1);
 
     String arm = credential.getTokenSync(new TokenRequestContext().addScopes("https://management.azure.com/.default"))
         .getToken();
-    LeakCheck.secret(arm);
+    SecretLeakGuard.secret(arm);
     assertThat(entra.verifyAccessToken(arm).getAudience()).containsExactly("https://management.azure.com");
     assertThat(posts()).hasSize(2);
   }

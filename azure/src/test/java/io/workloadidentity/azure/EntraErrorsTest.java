@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.workloadidentity.core.CredentialExchangeException;
 import io.workloadidentity.core.ProjectedToken;
-import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.FakeEntraId;
+import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.ReceivedRequest;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class EntraErrorsTest extends EntraFixture {
 
   private AzureTokenException failure(AzureWorkloadIdentityCredential credential) {
-    Throwable t = LeakCheck.inspect(catchThrowable(() -> credential.getTokenSync(VAULT_REQUEST)));
+    Throwable t = SecretLeakGuard.inspect(catchThrowable(() -> credential.getTokenSync(VAULT_REQUEST)));
     assertThat(t).isInstanceOf(AzureTokenException.class);
     AzureTokenException e = (AzureTokenException) t;
     assertThat(e.cloud()).isEqualTo("azure");
@@ -91,7 +92,7 @@ class EntraErrorsTest extends EntraFixture {
 
   @Test
   void forgedTokenIsASignatureFailure() {
-    volume.writeRaw(LeakCheck.secret(cluster.mintForged(spec().build())));
+    volume.writeRaw(SecretLeakGuard.secret(cluster.mintForged(spec().build())));
 
     AzureTokenException e = failure(credential());
 
@@ -175,7 +176,7 @@ class EntraErrorsTest extends EntraFixture {
   @Test
   void missingTokenFileIsTheCoreTypedError() {
     AzureWorkloadIdentityCredential credential = closeLater(builder().tokenFile(dir.resolve("nope/token")).build());
-    Throwable t = LeakCheck.inspect(catchThrowable(() -> credential.getTokenSync(VAULT_REQUEST)));
+    Throwable t = SecretLeakGuard.inspect(catchThrowable(() -> credential.getTokenSync(VAULT_REQUEST)));
     assertThat(t).isInstanceOf(io.workloadidentity.core.TokenFileException.class).hasMessageContaining("does not exist");
     assertThat(t).isNotInstanceOf(CredentialExchangeException.class);
     assertThat(posts()).isEmpty();
@@ -185,7 +186,7 @@ class EntraErrorsTest extends EntraFixture {
   void failuresReachAsyncCallersUnwrapped() {
     entra.clearFederatedCredentials(TENANT, CLIENT);
     AzureWorkloadIdentityCredential credential = credential();
-    Throwable t = LeakCheck.inspect(catchThrowable(() -> credential.getToken(VAULT_REQUEST).block()));
+    Throwable t = SecretLeakGuard.inspect(catchThrowable(() -> credential.getToken(VAULT_REQUEST).block()));
     assertThat(t).isInstanceOf(FederatedCredentialMismatchException.class);
   }
 }

@@ -4,24 +4,20 @@ import com.azure.core.credential.TokenRequestContext;
 import com.azure.core.http.HttpClient;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
 import io.workloadidentity.azure.internal.ScopeKey;
-import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Environment;
-import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.testkit.CacheEvents;
 import io.workloadidentity.testkit.FakeEntraId;
 import io.workloadidentity.testkit.KubernetesCluster;
 import io.workloadidentity.testkit.ProjectedVolume;
 import io.workloadidentity.testkit.ReceivedRequest;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import io.workloadidentity.testkit.TestClock;
 import io.workloadidentity.testkit.TokenSpec;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A cluster, its projected volume and a fake Entra ID sharing one test clock, and a credential
  * builder pointed at them over HTTPS with the JDK client trusting the testkit CA.
  */
-@ExtendWith(LeakCheck.class)
+@ExtendWith(SecretLeakGuard.class)
 abstract class EntraFixture {
   static final String TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
   static final String CLIENT = "5e3b4bb6-6a80-4b5a-9a4e-0d1c2b7f9a11";
@@ -46,7 +42,8 @@ abstract class EntraFixture {
   KubernetesCluster cluster;
   FakeEntraId entra;
   ProjectedVolume volume;
-  final Events events = new Events();
+  /** Cache events, so tests wait for background refreshes instead of sleeping. */
+  final CacheEvents events = CacheEvents.withTimeout(WAIT);
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
   @BeforeEach
@@ -56,7 +53,7 @@ abstract class EntraFixture {
     entra = FakeEntraId.builder().clock(clock).build();
     entra.addFederatedCredential(TENANT, CLIENT, cluster.issuer(), SUBJECT);
     volume = cluster.projectedVolume(dir.resolve("azure-identity-token"), spec().build());
-    LeakCheck.secret(volume.current().value());
+    SecretLeakGuard.secret(volume.current().value());
     closeables.add(volume);
     closeables.add(entra);
     closeables.add(cluster);
@@ -109,38 +106,6 @@ abstract class EntraFixture {
   /** The projected token each token request carried. */
   List<String> assertions() {
     return posts().stream().map(r -> r.form().get("client_assertion")).toList();
-  }
-
-  /** Cache events, so tests wait for background refreshes instead of sleeping. */
-  static final class Events implements CredentialCache.Listener<Object> {
-    final BlockingQueue<Instant> refreshed = new LinkedBlockingQueue<>();
-    final BlockingQueue<WorkloadIdentityException> failed = new LinkedBlockingQueue<>();
-
-    @Override
-    public void onRefreshed(Object key, Instant expiresAt) {
-      refreshed.add(expiresAt);
-    }
-
-    @Override
-    public void onRefreshFailed(Object key, WorkloadIdentityException error, Duration retryIn) {
-      failed.add(error);
-    }
-
-    Instant awaitRefreshed() throws InterruptedException {
-      Instant i = refreshed.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      if (i == null) {
-        throw new AssertionError("no refresh within " + WAIT);
-      }
-      return i;
-    }
-
-    WorkloadIdentityException awaitFailed() throws InterruptedException {
-      WorkloadIdentityException e = failed.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      if (e == null) {
-        throw new AssertionError("no failed refresh within " + WAIT);
-      }
-      return e;
-    }
   }
 
   static ScopeKey key(String scope) {

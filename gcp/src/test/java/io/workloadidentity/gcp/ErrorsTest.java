@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.workloadidentity.gcp.GcpCredentialsException.Reason;
-import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.FakeGcp;
+import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.ProjectedVolume;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
@@ -56,7 +57,7 @@ class ErrorsTest extends GcpFixture {
 
   void assertSafe(Exception e) {
     assertThat(e.getMessage()).doesNotContain(volume.current().value()).doesNotContain("ya29.");
-    LeakGuard.assertNoSecrets(e);
+    SecretLeakGuard.assertNoSecrets(e);
   }
 
   @Test

@@ -3,12 +3,12 @@ package io.workloadidentity.gcp;
 import com.google.api.client.http.HttpTransport;
 import com.google.api.client.http.javanet.NetHttpTransport;
 import com.google.auth.http.HttpTransportFactory;
-import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.RefreshPolicy;
-import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.testkit.CacheEvents;
 import io.workloadidentity.testkit.FakeGcp;
 import io.workloadidentity.testkit.KubernetesCluster;
 import io.workloadidentity.testkit.ProjectedVolume;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import io.workloadidentity.testkit.TestClock;
 import io.workloadidentity.testkit.TokenSpec;
 import java.io.IOException;
@@ -20,19 +20,32 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A cluster, a projected volume and the fake Google endpoints sharing one test clock, plus helpers
  * to write gcloud-style configuration files and to wait for cache events.
  */
-@org.junit.jupiter.api.extension.ExtendWith(LeakGuard.class)
 abstract class GcpFixture {
+  /** A compact JWT (header.payload.signature), or an access token of the fakes (Google's ya29. prefix). */
+  static final Pattern SECRET_SHAPE = Pattern.compile("eyJ[\\w-]{4,}\\.eyJ[\\w-]{4,}\\.[\\w-]{8,}|ya29\\.[\\w.-]*");
+
+  /**
+   * Fails a test if a token the fakes minted, or anything shaped like a JWT or a Google access token,
+   * reaches a log record (every level) or the console; and the class if it saw no log record at all.
+   */
+  @RegisterExtension
+  static final SecretLeakGuard LEAKS = leakGuard();
+
+  static SecretLeakGuard leakGuard() {
+    return SecretLeakGuard.builder().forbid(SECRET_SHAPE, "a JWT or a Google access token").expectLogRecords(true).build();
+  }
+
   static final String SA = "app@my-project.iam.gserviceaccount.com";
   static final String SUBJECT = "system:serviceaccount:default:app";
   static final URI API = URI.create("https://storage.googleapis.com/storage/v1/b");
@@ -41,7 +54,7 @@ abstract class GcpFixture {
 
   final TestClock clock = TestClock.at(Instant.ofEpochSecond(Instant.now().getEpochSecond()));
   final List<AutoCloseable> closeables = new ArrayList<>();
-  final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+  final CacheEvents events = CacheEvents.create();
   KubernetesCluster cluster;
   FakeGcp gcp;
   String audience;
@@ -113,26 +126,17 @@ abstract class GcpFixture {
         .httpTransportFactory(transport)
         .clock(clock)
         .refreshPolicy(FAST)
-        .listener(new CredentialCache.Listener<Object>() {
-          @Override
-          public void onRefreshed(Object key, Instant expiresAt) {
-            events.add("refreshed");
-          }
-
-          @Override
-          public void onRefreshFailed(Object key, WorkloadIdentityException error, Duration retryIn) {
-            events.add("failed");
-          }
-        });
+        .listener(events);
   }
 
   /** Waits (bounded) for the next cache event. */
   String nextEvent() throws InterruptedException {
-    String e = events.poll(10, TimeUnit.SECONDS);
-    if (e == null) {
-      throw new AssertionError("no cache event within 10 s");
-    }
-    return e;
+    return name(events.awaitOutcome());
+  }
+
+  /** "refreshed" or "failed". */
+  static String name(CacheEvents.Event e) {
+    return e.kind() == CacheEvents.Kind.REFRESHED ? "refreshed" : "failed";
   }
 
   /**
@@ -143,9 +147,9 @@ abstract class GcpFixture {
   String readUntilEvent(GcpWorkloadIdentityCredentials credentials) throws Exception {
     for (int i = 0; i < 200; i++) {
       bearer(credentials);
-      String e = events.poll(50, TimeUnit.MILLISECONDS);
-      if (e != null) {
-        return e;
+      Optional<CacheEvents.Event> e = events.pollOutcome(Duration.ofMillis(50));
+      if (e.isPresent()) {
+        return name(e.get());
       }
     }
     throw new AssertionError("no cache event within 10 s of reads");
@@ -158,14 +162,14 @@ abstract class GcpFixture {
       if (!now.equals(old)) {
         return now;
       }
-      assertNoEvent(events.poll(10, TimeUnit.MILLISECONDS));
+      assertNoEvent(events.pollOutcome(Duration.ofMillis(10)));
     }
     throw new AssertionError("the new token was not served within 10 s");
   }
 
-  private static void assertNoEvent(String e) {
-    if (e != null) {
-      throw new AssertionError("unexpected cache event " + e);
+  private static void assertNoEvent(Optional<CacheEvents.Event> e) {
+    if (e.isPresent()) {
+      throw new AssertionError("unexpected cache event " + name(e.get()));
     }
   }
 

@@ -9,6 +9,7 @@ import io.workloadidentity.gcp.GcpCredentialsException.Reason;
 import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.FakeGcpMetadataServer;
 import io.workloadidentity.testkit.ReceivedRequest;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import io.workloadidentity.testkit.TestClock;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -17,10 +18,12 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** GKE Workload Identity: tokens from the (fake) GKE metadata server through google-auth's ComputeEngineCredentials. */
-@org.junit.jupiter.api.extension.ExtendWith(LeakGuard.class)
 class MetadataServerTest {
+  @RegisterExtension
+  static final SecretLeakGuard LEAKS = GcpFixture.leakGuard();
   static final RefreshPolicy FAST = RefreshPolicy.builder().backoff(Duration.ofMillis(1), Duration.ofMillis(8)).build();
   final TestClock clock = TestClock.create();
   final FakeGcpMetadataServer mds = FakeGcpMetadataServer.builder().clock(clock).build();
@@ -74,7 +77,7 @@ class MetadataServerTest {
       Throwable t = catchThrowable(() -> bearer(c));
       assertThat(t).isInstanceOf(GcpCredentialsException.class);
       GcpCredentialsException e = (GcpCredentialsException) t;
-      LeakGuard.assertNoSecrets(e);
+      SecretLeakGuard.assertNoSecrets(e);
       assertThat(e.reason()).isEqualTo(Reason.METADATA_SERVER_REFUSED);
       assertThat(e.httpStatus()).hasValue(404);
       assertThat(e.getMessage()).contains("HTTP 404").contains("Not Found").contains("iam.gke.io/gcp-service-account");

@@ -83,7 +83,7 @@ class RefreshTimingTest extends GcpFixture {
       assertThat(seen).contains(token).isSubsetOf(token, next);
       token = next;
     }
-    assertThat(events).isEmpty();
+    assertThat(events.pendingOutcomes()).isEmpty();
   }
 
   @Test

@@ -1,9 +1,12 @@
 package io.workloadidentity.testkit;
 
+import static io.workloadidentity.testkit.internal.FakeServer.json;
+import static io.workloadidentity.testkit.internal.FakeServer.body;
+
 import com.nimbusds.jwt.JWTClaimsSet;
-import io.workloadidentity.testkit.internal.FakeServer;
 import io.workloadidentity.testkit.internal.OidcVerifier;
 import io.workloadidentity.testkit.internal.aws.AwsIds;
+import io.workloadidentity.testkit.internal.SecretRegistry;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,7 +38,7 @@ import mockwebserver3.RecordedRequest;
  *
  * <p>Thread-safe. Close it to stop the server.
  */
-public final class FakeAwsPodIdentityAgent extends FakeServer {
+public final class FakeAwsPodIdentityAgent extends FakeEndpoint {
   /** The audience of Pod Identity tokens. */
   public static final String AUDIENCE = "pods.eks.amazonaws.com";
   private static final String PATH = "/v1/credentials";
@@ -102,7 +105,7 @@ public final class FakeAwsPodIdentityAgent extends FakeServer {
   }
 
   @Override
-  protected MockResponse handle(RecordedRequest request) {
+  MockResponse handle(RecordedRequest request) {
     if (!PATH.equals(request.getUrl().encodedPath())) {
       return body(404, "text/plain", "404 page not found\n");
     }
@@ -150,6 +153,8 @@ public final class FakeAwsPodIdentityAgent extends FakeServer {
     FakeAwsCredentials c = new FakeAwsCredentials(AwsIds.accessKeyId(), AwsIds.secretAccessKey(),
         AwsIds.sessionToken(), expiration, roleArn, "arn:aws:sts::" + arn[4] + ":assumed-role/" + roleName + "/" + session,
         session, claims.getSubject(), AwsIds.fingerprint(token));
+    SecretRegistry.register(c.secretAccessKey(), "a secret access key issued by FakeAwsPodIdentityAgent");
+    SecretRegistry.register(c.sessionToken(), "a session token issued by FakeAwsPodIdentityAgent");
     issued.add(c);
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("AccessKeyId", c.accessKeyId());
@@ -161,7 +166,7 @@ public final class FakeAwsPodIdentityAgent extends FakeServer {
   }
 
   @Override
-  protected MockResponse renderFault(Fault fault, RecordedRequest request) {
+  MockResponse renderFault(Fault fault, RecordedRequest request) {
     return switch (fault.kind()) {
       case THROTTLED -> error(429, "ThrottlingException", "Rate exceeded");
       case SERVER_ERROR -> fault.status() == 503

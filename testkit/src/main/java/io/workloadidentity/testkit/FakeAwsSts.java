@@ -1,10 +1,13 @@
 package io.workloadidentity.testkit;
 
+import static io.workloadidentity.testkit.internal.FakeServer.body;
+import static io.workloadidentity.testkit.internal.FakeServer.form;
+
 import com.nimbusds.jwt.JWTClaimsSet;
-import io.workloadidentity.testkit.internal.FakeServer;
 import io.workloadidentity.testkit.internal.OidcVerifier;
 import io.workloadidentity.testkit.internal.aws.AwsIds;
 import io.workloadidentity.testkit.internal.aws.StsXml;
+import io.workloadidentity.testkit.internal.SecretRegistry;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -66,7 +69,7 @@ import mockwebserver3.RecordedRequest;
  *
  * <p>Thread-safe. Close it to stop the server.
  */
-public final class FakeAwsSts extends FakeServer {
+public final class FakeAwsSts extends FakeEndpoint {
   /** The account ID used by {@link #trustIssuer(String, String...)}. */
   public static final String DEFAULT_ACCOUNT = "111122223333";
   /** The client ID (audience) EKS registers for IRSA. */
@@ -198,7 +201,7 @@ public final class FakeAwsSts extends FakeServer {
   // ------------------------------------------------------------------------------------------
 
   @Override
-  protected MockResponse handle(RecordedRequest request) {
+  MockResponse handle(RecordedRequest request) {
     Map<String, String> form = form(request);
     String action = form.get("Action");
     if (!"POST".equals(request.getMethod()) || !"AssumeRoleWithWebIdentity".equals(action)
@@ -271,6 +274,8 @@ public final class FakeAwsSts extends FakeServer {
     FakeAwsCredentials credentials = new FakeAwsCredentials(AwsIds.accessKeyId(), AwsIds.secretAccessKey(),
         AwsIds.sessionToken(), now.plus(lifetime), roleArn, assumedRoleArn, sessionName, subject,
         AwsIds.fingerprint(token));
+    SecretRegistry.register(credentials.secretAccessKey(), "a secret access key issued by FakeAwsSts");
+    SecretRegistry.register(credentials.sessionToken(), "a session token issued by FakeAwsSts");
     issued.add(credentials);
     return xml(200, StsXml.success(new StsXml.Success(subject, audience, assumedRoleArn,
         AwsIds.roleId(roleArn) + ":" + sessionName, credentials.accessKeyId(), credentials.secretAccessKey(),
@@ -332,7 +337,7 @@ public final class FakeAwsSts extends FakeServer {
   }
 
   @Override
-  protected MockResponse renderFault(Fault fault, RecordedRequest request) {
+  MockResponse renderFault(Fault fault, RecordedRequest request) {
     return switch (fault.kind()) {
       case THROTTLED -> error(400, "Throttling", "Rate exceeded");
       case SERVER_ERROR -> fault.status() == 503
@@ -344,7 +349,7 @@ public final class FakeAwsSts extends FakeServer {
 
   /** A success document cut in half; no credentials are recorded as issued. */
   @Override
-  protected MockResponse renderMalformed(RecordedRequest request) {
+  MockResponse renderMalformed(RecordedRequest request) {
     String full = StsXml.success(new StsXml.Success("sub", STS_AUDIENCE, "arn:aws:sts::" + DEFAULT_ACCOUNT
         + ":assumed-role/r/s", "AROAXXXXXXXXXXXXXXXXX:s", AwsIds.accessKeyId(), AwsIds.secretAccessKey(),
         AwsIds.sessionToken(), clock().instant().plus(Duration.ofHours(1)), "https://issuer", AwsIds.requestId()));

@@ -1,5 +1,8 @@
 package io.workloadidentity.testkit;
 
+import static io.workloadidentity.testkit.internal.FakeServer.json;
+import static io.workloadidentity.testkit.internal.FakeServer.form;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -11,9 +14,9 @@ import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import io.workloadidentity.testkit.internal.FakeServer;
 import io.workloadidentity.testkit.internal.OidcVerifier;
 import io.workloadidentity.testkit.internal.azure.EntraWire;
+import io.workloadidentity.testkit.internal.SecretRegistry;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -83,10 +86,14 @@ import mockwebserver3.RecordedRequest;
  * <p>{@link #faults()} renders {@link Fault#error} with an {@code AADSTS...} code as that error
  * (any other code becomes the OAuth {@code error}), {@link Fault#throttled()} as 429 AADSTS90055 with
  * {@code Retry-After}, {@link Fault#serverError} as {@code temporarily_unavailable} AADSTS90033.
+ * Faults that name no path ({@code failNext(n, fault)}, {@code failAlways(fault)}), the latency and
+ * the rate limit apply to token requests only, never to the discovery documents a client may fetch
+ * first, so {@code failNext(2, ...)} fails two token requests. To break discovery, scope the fault:
+ * {@code faults().failAlways("/common/discovery/", Fault.serverError(503))}.
  *
  * <p>Thread-safe. Closing it stops the server.
  */
-public final class FakeEntraId extends FakeServer {
+public final class FakeEntraId extends FakeEndpoint {
   /** The audience of a federated identity credential unless another is given. */
   public static final String DEFAULT_AUDIENCE = "api://AzureADTokenExchange";
   /** The {@code client_assertion_type} of the federated flow. */
@@ -214,12 +221,31 @@ public final class FakeEntraId extends FakeServer {
 
   // ------------------------------------------------------------------------------------------
 
+  /**
+   * Faults that name no path, latency and the rate limit break the token endpoint only: clients may
+   * fetch discovery documents first (MSAL's instance discovery, other libraries' OpenID
+   * configuration), and "fail the next two requests" means two token requests. Faults scoped to a
+   * path apply to that path as everywhere.
+   */
   @Override
-  protected MockResponse handle(RecordedRequest request) throws Exception {
+  boolean pathlessFaultsApplyTo(String path) {
+    return isTokenPath(segments(path));
+  }
+
+  private static List<String> segments(String path) {
+    return Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private static boolean isTokenPath(List<String> parts) {
+    return parts.size() == 4 && parts.get(1).equals("oauth2") && parts.get(2).equals("v2.0")
+        && parts.get(3).equals("token");
+  }
+
+  @Override
+  MockResponse handle(RecordedRequest request) throws Exception {
     String path = request.getUrl().encodedPath();
-    List<String> parts = Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toList();
-    if (parts.size() == 4 && parts.get(1).equals("oauth2") && parts.get(2).equals("v2.0")
-        && parts.get(3).equals("token")) {
+    List<String> parts = segments(path);
+    if (isTokenPath(parts)) {
       return "POST".equals(request.getMethod()) ? token(parts.get(0), request)
           : error(new EntraWire.Error(405, "invalid_request", 900561, "The endpoint only accepts POST requests."));
     }
@@ -236,7 +262,7 @@ public final class FakeEntraId extends FakeServer {
   }
 
   @Override
-  protected MockResponse renderFault(Fault fault, RecordedRequest request) {
+  MockResponse renderFault(Fault fault, RecordedRequest request) {
     return switch (fault.kind()) {
       case THROTTLED -> error(EntraWire.forCode(90055, "TenantThrottlingError: There are too many incoming requests."
           + " This exception is thrown for blocked tenants.")).newBuilder().setHeader("Retry-After", "5").build();
@@ -366,7 +392,7 @@ public final class FakeEntraId extends FakeServer {
     if (refresh != null) {
       body.put("refresh_in", refresh.toSeconds());
     }
-    body.put("access_token", jwt.serialize());
+    body.put("access_token", SecretRegistry.register(jwt.serialize(), "an access token issued by FakeEntraId"));
     return body;
   }
 

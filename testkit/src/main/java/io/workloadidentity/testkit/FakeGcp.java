@@ -1,9 +1,13 @@
 package io.workloadidentity.testkit;
 
+import static io.workloadidentity.testkit.internal.FakeServer.json;
+import static io.workloadidentity.testkit.internal.FakeServer.bodyOf;
+import static io.workloadidentity.testkit.internal.FakeServer.form;
+
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
-import io.workloadidentity.testkit.internal.FakeServer;
 import io.workloadidentity.testkit.internal.OidcVerifier;
+import io.workloadidentity.testkit.internal.SecretRegistry;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
@@ -59,7 +63,7 @@ import mockwebserver3.RecordedRequest;
  * RESOURCE_EXHAUSTED}, {@code UNAVAILABLE}); use {@code failNext(FakeGcp.STS_PATH, n, fault)} to
  * target one endpoint. Thread-safe.
  */
-public final class FakeGcp extends FakeServer {
+public final class FakeGcp extends FakeEndpoint {
   /** The STS token exchange path. */
   public static final String STS_PATH = "/v1/token";
   /** The path prefix of IAM Credentials calls. */
@@ -196,7 +200,7 @@ public final class FakeGcp extends FakeServer {
   }
 
   @Override
-  protected MockResponse handle(RecordedRequest request) throws Exception {
+  MockResponse handle(RecordedRequest request) throws Exception {
     String path = request.getUrl().encodedPath();
     if (path.equals(STS_PATH)) {
       return sts(request);
@@ -209,7 +213,7 @@ public final class FakeGcp extends FakeServer {
   }
 
   @Override
-  protected MockResponse renderFault(Fault fault, RecordedRequest request) {
+  MockResponse renderFault(Fault fault, RecordedRequest request) {
     boolean sts = request.getUrl().encodedPath().equals(STS_PATH);
     return switch (fault.kind()) {
       case THROTTLED -> sts
@@ -298,7 +302,7 @@ public final class FakeGcp extends FakeServer {
     }
     List<String> scopes = List.of(form.getOrDefault("scope", "").trim().split("\\s+"));
     Instant expiresAt = clock().instant().plus(stsTokenLifetime);
-    String token = "ya29.fake-sts-" + UUID.randomUUID();
+    String token = SecretRegistry.register("ya29.fake-sts-" + UUID.randomUUID(), "an STS access token issued by FakeGcp");
     issued.put(token, new IssuedToken(principal(audience, subject), null, scopes, expiresAt, audience));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("access_token", token);
@@ -366,7 +370,8 @@ public final class FakeGcp extends FakeServer {
           "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).", List.of(info));
     }
     Instant expiresAt = clock().instant().plus(lifetime);
-    String token = "ya29.fake-sa-" + UUID.randomUUID();
+    String token = SecretRegistry.register("ya29.fake-sa-" + UUID.randomUUID(),
+        "a service-account access token issued by FakeGcp");
     issued.put(token, new IssuedToken(caller.principal(), serviceAccount, List.copyOf(scopes), expiresAt, caller.audience()));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("accessToken", token);
@@ -420,6 +425,7 @@ public final class FakeGcp extends FakeServer {
    * @param audience the provider it was federated through
    */
   public record IssuedToken(String principal, String serviceAccount, List<String> scopes, Instant expiresAt, String audience) {
+    /** Copies the scopes, so the record is immutable. */
     public IssuedToken {
       scopes = List.copyOf(scopes);
     }

@@ -1,6 +1,10 @@
 package io.workloadidentity.testkit;
 
-import io.workloadidentity.testkit.internal.FakeServer;
+import static io.workloadidentity.testkit.internal.FakeServer.json;
+import static io.workloadidentity.testkit.internal.FakeServer.body;
+import static io.workloadidentity.testkit.internal.FakeServer.query;
+
+import io.workloadidentity.testkit.internal.SecretRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,7 +32,7 @@ import mockwebserver3.RecordedRequest;
  * {@code faults().failAlways(Fault.error(404, "", "..."))}. Errors are plain text, as the real server
  * sends them. Thread-safe.
  */
-public final class FakeGcpMetadataServer extends FakeServer {
+public final class FakeGcpMetadataServer extends FakeEndpoint {
   /** The token path. */
   public static final String TOKEN_PATH = "/computeMetadata/v1/instance/service-accounts/default/token";
 
@@ -65,7 +69,7 @@ public final class FakeGcpMetadataServer extends FakeServer {
   }
 
   @Override
-  protected MockResponse handle(RecordedRequest request) {
+  MockResponse handle(RecordedRequest request) {
     if (!"Google".equals(request.getHeaders().get("Metadata-Flavor"))) {
       return text(403, "Missing required header \"Metadata-Flavor\": \"Google\"\n");
     }
@@ -83,7 +87,7 @@ public final class FakeGcpMetadataServer extends FakeServer {
   }
 
   @Override
-  protected MockResponse renderFault(Fault fault, RecordedRequest request) {
+  MockResponse renderFault(Fault fault, RecordedRequest request) {
     return switch (fault.kind()) {
       case THROTTLED -> text(429, "Too many requests\n");
       case SERVER_ERROR -> text(fault.status(), fault.status() == 503 ? "Service Unavailable\n" : "Internal Server Error\n");
@@ -94,7 +98,8 @@ public final class FakeGcpMetadataServer extends FakeServer {
   private MockResponse token(RecordedRequest request) {
     String scopesParam = query(request).getOrDefault("scopes", "");
     List<String> scopes = scopesParam.isEmpty() ? List.of(FakeGcp.CLOUD_PLATFORM) : List.of(scopesParam.split(","));
-    String token = "ya29.fake-mds-" + UUID.randomUUID();
+    String token = SecretRegistry.register("ya29.fake-mds-" + UUID.randomUUID(),
+        "an access token issued by FakeGcpMetadataServer");
     issued.put(token, new Issued(scopes, clock().instant().plus(tokenLifetime)));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("access_token", token);

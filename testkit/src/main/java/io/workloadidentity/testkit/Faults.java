@@ -103,7 +103,11 @@ public final class Faults {
     return this;
   }
 
-  /** The latency to add to each response. For servers. */
+  /**
+   * For servers: the latency to add to each response.
+   *
+   * @return the configured latency, {@link Duration#ZERO} if none
+   */
   public synchronized Duration latency() {
     return latency;
   }
@@ -120,6 +124,8 @@ public final class Faults {
   /**
    * For servers: consumes and returns the fault for the next request, or {@code null} for none.
    * Only faults that are not scoped to a path apply.
+   *
+   * @return the fault to inject, or {@code null}
    */
   public Fault next() {
     return next(null);
@@ -128,19 +134,36 @@ public final class Faults {
   /**
    * For servers: consumes and returns the fault for the next request to {@code path}, or {@code
    * null} to answer normally.
+   *
+   * @param path the request path, or {@code null} when it is unknown (then only faults that name
+   *     no path apply)
+   * @return the fault to inject, or {@code null}
    */
-  public synchronized Fault next(String path) {
+  public Fault next(String path) {
+    return next(path, true);
+  }
+
+  /**
+   * Consumes and returns the fault for the next request to {@code path}. When {@code pathless} is
+   * false the request is one that faults naming no path leave alone (an endpoint's discovery
+   * documents, say): only faults scoped to a matching path prefix apply to it, and it does not
+   * count towards the rate limit.
+   */
+  synchronized Fault next(String path, boolean pathless) {
     for (Iterator<Entry> it = queue.iterator(); it.hasNext(); ) {
       Entry e = it.next();
-      if (e.pathPrefix == null || (path != null && path.startsWith(e.pathPrefix))) {
+      boolean applies = e.pathPrefix == null ? pathless : path != null && path.startsWith(e.pathPrefix);
+      if (applies) {
         if (e.remaining != Integer.MAX_VALUE && --e.remaining == 0) {
           it.remove();
         }
-        countForRateLimit();
+        if (pathless) {
+          countForRateLimit();
+        }
         return e.fault;
       }
     }
-    return countForRateLimit() ? Fault.throttled() : null;
+    return pathless && countForRateLimit() ? Fault.throttled() : null;
   }
 
   /** Counts a request in the current window; returns whether it is beyond the limit. */

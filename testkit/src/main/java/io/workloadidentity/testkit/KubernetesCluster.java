@@ -1,5 +1,8 @@
 package io.workloadidentity.testkit;
 
+import static io.workloadidentity.testkit.internal.FakeServer.json;
+import static io.workloadidentity.testkit.internal.FakeServer.body;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -11,7 +14,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.util.JSONObjectUtils;
-import io.workloadidentity.testkit.internal.FakeServer;
+import io.workloadidentity.testkit.internal.SecretRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -53,7 +56,7 @@ import mockwebserver3.RecordedRequest;
  *
  * <p>Thread-safe. Closing it stops the server.
  */
-public final class KubernetesCluster extends FakeServer {
+public final class KubernetesCluster extends FakeEndpoint {
   /** Path of the discovery document, relative to the issuer. */
   public static final String DISCOVERY_PATH = "/.well-known/openid-configuration";
   /** Path of the key set, as kube-apiserver serves it. */
@@ -174,7 +177,7 @@ public final class KubernetesCluster extends FakeServer {
   }
 
   @Override
-  protected MockResponse handle(RecordedRequest request) {
+  MockResponse handle(RecordedRequest request) {
     String path = request.getUrl().encodedPath();
     boolean known = path.equals(DISCOVERY_PATH) || path.equals(JWKS_PATH);
     if (!known) {
@@ -196,7 +199,7 @@ public final class KubernetesCluster extends FakeServer {
   }
 
   @Override
-  protected MockResponse renderFault(Fault fault, RecordedRequest request) {
+  MockResponse renderFault(Fault fault, RecordedRequest request) {
     return switch (fault.kind()) {
       case THROTTLED -> status(429, "TooManyRequests", "Too many requests, please try again later.")
           .newBuilder().setHeader("Retry-After", "1").build();
@@ -272,7 +275,8 @@ public final class KubernetesCluster extends FakeServer {
     } catch (JOSEException e) {
       throw new IllegalStateException("Could not sign a token", e);
     }
-    return jws.serialize();
+    // Registered before anyone sees it, for SecretLeakGuard: a projected token must never be logged.
+    return SecretRegistry.register(jws.serialize(), "a token minted by KubernetesCluster");
   }
 
   /** {@code {name, uid}} with a UID that is stable for the same object, like a real cluster's. */

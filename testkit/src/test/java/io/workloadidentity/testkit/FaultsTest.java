@@ -33,6 +33,19 @@ class FaultsTest {
   }
 
   @Test
+  void aRequestThatPathlessFaultsSpareSeesOnlyFaultsScopedToItsPath() {
+    faults.failNext(1, Fault.throttled()).failNext("/common/discovery/", 1, Fault.serverError(503)).rateLimit(1);
+    assertThat(faults.next("/common/discovery/instance", false)).isEqualTo(Fault.serverError(503));
+    assertThat(faults.next("/common/discovery/instance", false)).as("the pathless fault stays queued").isNull();
+    assertThat(faults.next("/common/discovery/instance", false)).as("nor counted by the rate limit").isNull();
+    assertThat(faults.pending()).isEqualTo(1);
+    assertThat(faults.next("/t/oauth2/v2.0/token", true)).as("the queued fault").isEqualTo(Fault.throttled());
+    assertThat(faults.next("/t/oauth2/v2.0/token", true)).as("the second in this second").isEqualTo(Fault.throttled());
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(faults.next("/t/oauth2/v2.0/token", true)).isNull();
+  }
+
+  @Test
   void rateLimitUsesFixedOneSecondWindowsOfTheClock() {
     faults.rateLimit(2);
     assertThat(faults.next()).isNull();

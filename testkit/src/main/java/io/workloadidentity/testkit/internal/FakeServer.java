@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
@@ -32,49 +34,108 @@ import okhttp3.Protocol;
 import okio.Buffer;
 
 /**
- * Base class of every fake endpoint of the testkit: an okhttp {@link MockWebServer} on 127.0.0.1
- * with an ephemeral port, optionally HTTPS, with fault injection and request recording.
+ * The engine of every fake endpoint of the testkit: an okhttp {@link MockWebServer} on 127.0.0.1
+ * with an ephemeral port, optionally HTTPS, with fault injection and request recording. The public
+ * fakes hold one by composition (through {@code io.workloadidentity.testkit.FakeEndpoint}); this
+ * type is not part of the testkit's API.
  *
- * <p>A subclass implements {@link #handle(RecordedRequest)} (the happy path and the validation
- * errors of the emulated service) and {@link #renderFault(Fault, RecordedRequest)} (how that service
- * writes an injected error, throttling or 5xx). Everything else is generic and done here, in this
- * order, for each request:
+ * <p>A {@link Behaviour} supplies {@link Behaviour#handle(RecordedRequest)} (the happy path and the
+ * validation errors of the emulated service) and {@link Behaviour#renderFault(Fault,
+ * RecordedRequest)} (how that service writes an injected error, throttling or 5xx). Everything else
+ * is generic and done here, in this order, for each request:
  * <ol>
- *   <li>{@link Faults#next(String)} picks an injected fault for the path, if any;
+ *   <li>{@link Behaviour#nextFault(String)} picks an injected fault for the path, if any;
  *   <li>a {@link Fault.Kind#CONNECTION_RESET} closes the socket without a response; a {@link
- *       Fault.Kind#MALFORMED_BODY} answers {@link #renderMalformed(RecordedRequest)}; the other kinds
- *       answer {@link #renderFault(Fault, RecordedRequest)}; no fault answers {@link #handle};
- *   <li>the configured latency delays the response headers;
+ *       Fault.Kind#MALFORMED_BODY} answers {@link Behaviour#renderMalformed(RecordedRequest)}; the
+ *       other kinds answer {@code renderFault}; no fault answers {@code handle};
+ *   <li>{@link Behaviour#latency(String)} delays the response headers;
  *   <li>the request and its status are recorded <em>before</em> the response is sent, so a test
  *       that has its answer can assert on {@link #requests()} without waiting.
  * </ol>
  *
- * <p>The server is started by the constructor, so {@link #url(String)} works in the subclass
- * constructor. Requests are handled on the server's threads: subclasses must be thread-safe. An
- * exception thrown by {@code handle} is logged and answered with a plain-text 500, which the test
- * then sees as a failure.
+ * <p>The server is started by the constructor. Requests are handled on the server's threads:
+ * behaviours must be thread-safe. An exception thrown by {@code handle} is logged and answered with
+ * a plain-text 500, which the test then sees as a failure.
  *
  * <pre>{@code
- * final class FakeThing extends FakeServer {
- *   FakeThing() { super("thing", false, Clock.systemUTC()); }
- *   protected MockResponse handle(RecordedRequest r) {
- *     return json(200, Map.of("ok", true));
+ * Faults faults = Faults.create(clock);
+ * FakeServer thing = new FakeServer("thing", false, clock, faults, new FakeServer.Behaviour() {
+ *   public MockResponse handle(RecordedRequest r) {
+ *     return FakeServer.json(200, Map.of("ok", true));
  *   }
- *   protected MockResponse renderFault(Fault f, RecordedRequest r) {
- *     return json(f.status(), Map.of("error", f.code().orElse("throttled")));
+ *   public MockResponse renderFault(Fault f, RecordedRequest r) {
+ *     return FakeServer.json(f.status(), Map.of("error", f.code().orElse("throttled")));
  *   }
- * }
+ *   public Fault nextFault(String path) {
+ *     return faults.next(path);
+ *   }
+ *   public Duration latency(String path) {
+ *     return faults.latency();
+ *   }
+ * });
  * }</pre>
  */
-public abstract class FakeServer implements AutoCloseable {
+public final class FakeServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(FakeServer.class.getName());
+
+  /** What a fake endpoint does with a request: the emulated service. */
+  public interface Behaviour {
+    /**
+     * Answers a request that no fault intercepted: the behaviour of the emulated service.
+     *
+     * @param request the request
+     * @return the answer
+     * @throws Exception anything unexpected; it is logged and answered with a 500
+     */
+    MockResponse handle(RecordedRequest request) throws Exception;
+
+    /**
+     * Renders an injected {@link Fault.Kind#ERROR}, {@link Fault.Kind#THROTTLED} or {@link
+     * Fault.Kind#SERVER_ERROR} in the emulated service's wire format.
+     *
+     * @param fault the fault
+     * @param request the request it answers
+     * @return the answer
+     */
+    MockResponse renderFault(Fault fault, RecordedRequest request);
+
+    /**
+     * Renders {@link Fault#malformedBody()}. By default: the normal answer of {@link #handle} (same
+     * headers) with the body cut in half, or a truncated JSON object when that answer has no body.
+     *
+     * @param request the request
+     * @return the answer
+     * @throws Exception as {@link #handle}
+     */
+    default MockResponse renderMalformed(RecordedRequest request) throws Exception {
+      return cutInHalf(handle(request));
+    }
+
+    /**
+     * Consumes and returns the fault to inject for a request to {@code path}, or {@code null}.
+     *
+     * @param path the request path (query excluded)
+     * @return the fault, or {@code null} to answer normally
+     */
+    Fault nextFault(String path);
+
+    /**
+     * The delay to add before the response headers of a request to {@code path}.
+     *
+     * @param path the request path (query excluded)
+     * @return the delay, {@link Duration#ZERO} for none
+     */
+    Duration latency(String path);
+  }
 
   private final String name;
   private final Clock clock;
   private final boolean https;
   private final Faults faults;
+  private final Behaviour behaviour;
   private final MockWebServer server = new MockWebServer();
   private final List<ReceivedRequest> requests = new CopyOnWriteArrayList<>();
+  private final BlockingQueue<ReceivedRequest> untaken = new LinkedBlockingQueue<>();
 
   /**
    * Starts the server.
@@ -82,13 +143,17 @@ public abstract class FakeServer implements AutoCloseable {
    * @param name a short name for messages and logs ("kubernetes", "aws-sts", ...)
    * @param https whether to serve HTTPS with a certificate from the testkit CA (SAN {@code
    *     localhost} and {@code 127.0.0.1}); see {@link #sslContext()}
-   * @param clock the clock for request timestamps and the rate-limit windows
+   * @param clock the clock for request timestamps
+   * @param faults the fault injection returned by {@link #faults()}
+   * @param behaviour the emulated service
+   * @throws UncheckedIOException if the server cannot listen on 127.0.0.1
    */
-  protected FakeServer(String name, boolean https, Clock clock) {
+  public FakeServer(String name, boolean https, Clock clock, Faults faults, Behaviour behaviour) {
     this.name = Objects.requireNonNull(name, "name");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.https = https;
-    this.faults = Faults.create(clock);
+    this.faults = Objects.requireNonNull(faults, "faults");
+    this.behaviour = Objects.requireNonNull(behaviour, "behaviour");
     if (https) {
       server.useHttps(TestCertificates.serverCertificates().sslSocketFactory());
     }
@@ -109,24 +174,14 @@ public abstract class FakeServer implements AutoCloseable {
   }
 
   /**
-   * Answers a request that no fault intercepted: the behaviour of the emulated service.
+   * The normal answer {@code normal} (same headers, status 200) with the body cut in half, or a
+   * truncated JSON object when it has no body.
    *
-   * @throws Exception anything unexpected; it is logged and answered with a 500
+   * @param normal the answer to cut
+   * @return the cut answer
+   * @throws IOException if the body cannot be read
    */
-  protected abstract MockResponse handle(RecordedRequest request) throws Exception;
-
-  /**
-   * Renders an injected {@link Fault.Kind#ERROR}, {@link Fault.Kind#THROTTLED} or {@link
-   * Fault.Kind#SERVER_ERROR} in the emulated service's wire format.
-   */
-  protected abstract MockResponse renderFault(Fault fault, RecordedRequest request);
-
-  /**
-   * Renders {@link Fault#malformedBody()}. By default: the normal answer of {@link #handle} (same
-   * headers) with the body cut in half, or a truncated JSON object when that answer has no body.
-   */
-  protected MockResponse renderMalformed(RecordedRequest request) throws Exception {
-    MockResponse normal = handle(request);
+  public static MockResponse cutInHalf(MockResponse normal) throws IOException {
     String body = bodyOf(normal);
     String cut = body.length() < 2 ? "{\"" : body.substring(0, body.length() / 2);
     return normal.newBuilder().code(200).body(cut).build();
@@ -136,11 +191,11 @@ public abstract class FakeServer implements AutoCloseable {
     HttpUrl url = request.getUrl();
     String path = url.encodedPath();
     Instant receivedAt = clock.instant();
-    Fault fault = faults.next(path);
+    Fault fault = behaviour.nextFault(path);
     MockResponse response;
     try {
       if (fault == null) {
-        response = handle(request);
+        response = behaviour.handle(request);
       } else {
         response = switch (fault.kind()) {
           // SSLSocket does not support half-close (shutdownInput/Output throw), which would leave an
@@ -148,8 +203,8 @@ public abstract class FakeServer implements AutoCloseable {
           case CONNECTION_RESET -> new MockResponse.Builder()
               .onResponseStart(new SocketEffect.CloseSocket(true, !https, !https))
               .build();
-          case MALFORMED_BODY -> renderMalformed(request);
-          default -> renderFault(fault, request);
+          case MALFORMED_BODY -> behaviour.renderMalformed(request);
+          default -> behaviour.renderFault(fault, request);
         };
       }
     } catch (Exception | AssertionError e) {
@@ -158,15 +213,17 @@ public abstract class FakeServer implements AutoCloseable {
           .setHeader("Content-Type", "text/plain; charset=utf-8")
           .body("testkit " + name + " fake server error: " + e).build();
     }
-    Duration latency = faults.latency();
+    Duration latency = behaviour.latency(path);
     if (!latency.isZero()) {
       response = response.newBuilder().headersDelay(latency.toMillis(), TimeUnit.MILLISECONDS).build();
     }
     boolean reset = fault != null && fault.kind() == Fault.Kind.CONNECTION_RESET;
     String query = url.encodedQuery();
-    requests.add(new ReceivedRequest(request.getMethod(), path, query == null ? "" : query,
+    ReceivedRequest received = new ReceivedRequest(request.getMethod(), path, query == null ? "" : query,
         request.getHeaders().toMultimap(), request.getBody() == null ? "" : request.getBody().utf8(),
-        receivedAt, reset ? 0 : response.getCode(), Optional.ofNullable(fault)));
+        receivedAt, reset ? 0 : response.getCode(), Optional.ofNullable(fault));
+    requests.add(received);
+    untaken.add(received);
     return response;
   }
 
@@ -225,9 +282,26 @@ public abstract class FakeServer implements AutoCloseable {
     return (int) requests.stream().filter(r -> r.path().equals(path)).count();
   }
 
-  /** Forgets the recorded requests (the faults stay). */
+  /** Forgets the recorded requests, taken or not (the faults stay). */
   public void clearRequests() {
     requests.clear();
+    untaken.clear();
+  }
+
+  /**
+   * The oldest request not yet taken, waiting for one up to {@code timeout}.
+   *
+   * @param timeout how long to wait
+   * @return the request
+   * @throws InterruptedException if interrupted while waiting
+   * @throws AssertionError if no request arrives in time
+   */
+  public ReceivedRequest takeRequest(Duration timeout) throws InterruptedException {
+    ReceivedRequest r = untaken.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    if (r == null) {
+      throw new AssertionError("No request reached the " + name + " fake server within " + timeout);
+    }
+    return r;
   }
 
   /** An {@link SSLContext} trusting the testkit CA, hence this and every other HTTPS fake server. */
@@ -258,45 +332,45 @@ public abstract class FakeServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return getClass().getSimpleName() + "[" + baseUrl() + "]";
+    return name + "[" + baseUrl() + "]";
   }
 
-  // ---- helpers for subclasses ----
+  // ---- helpers for behaviours ----
 
   /** A response with a JSON body ({@code application/json}) serialized from {@code body}. */
-  protected static MockResponse json(int status, Map<String, ?> body) {
+  public static MockResponse json(int status, Map<String, ?> body) {
     return json(status, JSONObjectUtils.toJSONString(body));
   }
 
   /** A response with the given JSON text as body ({@code application/json}). */
-  protected static MockResponse json(int status, String json) {
+  public static MockResponse json(int status, String json) {
     return body(status, "application/json", json);
   }
 
   /** A response with a body of the given content type (UTF-8 is added for text types without a charset). */
-  protected static MockResponse body(int status, String contentType, String body) {
+  public static MockResponse body(int status, String contentType, String body) {
     String type = contentType.startsWith("text/") && !contentType.contains("charset")
         ? contentType + "; charset=utf-8" : contentType;
     return new MockResponse.Builder().code(status).setHeader("Content-Type", type).body(body).build();
   }
 
   /** The request body as UTF-8 text, empty if none. */
-  protected static String bodyOf(RecordedRequest request) {
+  public static String bodyOf(RecordedRequest request) {
     return request.getBody() == null ? "" : request.getBody().utf8();
   }
 
   /** The request body decoded as a form (first value of each field). */
-  protected static Map<String, String> form(RecordedRequest request) {
+  public static Map<String, String> form(RecordedRequest request) {
     return Forms.decode(bodyOf(request));
   }
 
   /** The query string of the request decoded as a form. */
-  protected static Map<String, String> query(RecordedRequest request) {
+  public static Map<String, String> query(RecordedRequest request) {
     return Forms.decode(request.getUrl().encodedQuery());
   }
 
   /** The body of a response as UTF-8 text, empty if none. */
-  protected static String bodyOf(MockResponse response) throws IOException {
+  public static String bodyOf(MockResponse response) throws IOException {
     MockResponseBody body = response.getBody();
     if (body == null) {
       return "";

@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenRequestContext;
 import com.azure.core.http.HttpClient;
+import com.azure.core.http.HttpRequest;
+import com.azure.core.http.HttpResponse;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
 import com.azure.core.http.policy.FixedDelayOptions;
 import com.azure.core.http.policy.RetryOptions;
 import com.azure.core.util.ConfigurationBuilder;
+import com.azure.core.util.Context;
 import com.azure.core.util.ConfigurationSource;
 import com.azure.identity.ClientAssertionCredential;
 import com.azure.identity.ClientAssertionCredentialBuilder;
@@ -26,11 +29,15 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.net.URL;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 
 /**
  * The fake Entra ID token endpoint driven by the real azure-identity {@link ClientAssertionCredential}
@@ -292,5 +299,88 @@ class FakeEntraIdTest {
         java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body()).contains("\"token_endpoint\":\"" + entra.url(FakeEntraId.tokenPath(TENANT)) + "\"");
+  }
+
+  /**
+   * An azure-core client that sends requests for {@code hosts} to the fake instead, so MSAL's
+   * instance discovery (always asked of login.microsoftonline.com for a host it does not know)
+   * reaches the fake too, as it would reach Entra.
+   */
+  HttpClient redirecting(Set<String> hosts) {
+    HttpClient jdk = new JdkHttpClientBuilder(java.net.http.HttpClient.newBuilder().sslContext(entra.sslContext()))
+        .build();
+    java.util.function.UnaryOperator<HttpRequest> redirect = request -> {
+      URL url = request.getUrl();
+      if (hosts.contains(url.getHost())) {
+        request.setUrl(entra.baseUrl() + url.getFile());
+      }
+      return request;
+    };
+    return new HttpClient() {
+      @Override
+      public Mono<HttpResponse> send(HttpRequest request) {
+        return jdk.send(redirect.apply(request));
+      }
+
+      @Override
+      public Mono<HttpResponse> send(HttpRequest request, Context context) {
+        return jdk.send(redirect.apply(request), context);
+      }
+
+      @Override
+      public HttpResponse sendSync(HttpRequest request, Context context) {
+        return jdk.sendSync(redirect.apply(request), context);
+      }
+    };
+  }
+
+  @Test
+  void faultsThatNameNoPathBreakTokenRequestsNotMsalsDiscovery() {
+    // A host of its own, so MSAL's process-wide discovery cache (keyed by host) cannot answer for it.
+    String host = "login-" + java.util.UUID.randomUUID() + ".example";
+    ClientAssertionCredential credential = new ClientAssertionCredentialBuilder()
+        .configuration(new ConfigurationBuilder(NONE, NONE, NONE).build())
+        .authorityHost("https://" + host + "/")   // instance discovery stays on
+        .tenantId(TENANT)
+        .clientId(CLIENT)
+        .clientAssertion(() -> token)
+        .httpClient(redirecting(Set.of(host, "login.microsoftonline.com")))
+        .retryOptions(new RetryOptions(new FixedDelayOptions(0, Duration.ofMillis(1))))
+        .build();
+    TokenRequestContext request = new TokenRequestContext().addScopes(SCOPE);
+    entra.faults().failNext(2, Fault.throttled());
+
+    for (int i = 0; i < 2; i++) {
+      Throwable t = catchThrowable(() -> credential.getTokenSync(request));
+      assertThat(t).as("token request %d is throttled", i + 1).isNotNull();
+    }
+    assertThat(entra.verifyAccessToken(credential.getTokenSync(request).getToken())).isNotNull();
+
+    List<ReceivedRequest> discovery = entra.requests("/common/discovery/instance");
+    assertThat(discovery).as("MSAL asked for instance discovery").isNotEmpty()
+        .allSatisfy(r -> {
+          assertThat(r.method()).isEqualTo("GET");
+          assertThat(r.status()).isEqualTo(200);
+          assertThat(r.fault()).isEmpty();
+        });
+    assertThat(entra.requests(FakeEntraId.tokenPath(TENANT))).extracting(ReceivedRequest::status)
+        .containsExactly(429, 429, 200);
+  }
+
+  @Test
+  void aFaultScopedToTheDiscoveryPathStillBreaksIt() throws Exception {
+    entra.faults().failAlways(Fault.serverError(503)).failAlways("/common/discovery/", Fault.serverError(503));
+    var http = java.net.http.HttpClient.newBuilder().sslContext(entra.sslContext()).build();
+    java.util.function.Function<String, Integer> get = path -> {
+      try {
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(entra.url(path))).build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+      } catch (IOException | InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    };
+    assertThat(get.apply("/" + TENANT + "/v2.0/.well-known/openid-configuration")).as("unscoped: spared").isEqualTo(200);
+    assertThat(get.apply("/common/discovery/instance?api-version=1.1")).as("scoped to it").isEqualTo(503);
+    assertThat(rejection(TENANT, CLIENT, token).statusCode()).as("the token endpoint").isEqualTo(503);
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.workloadidentity.testkit.Fault;
+import io.workloadidentity.testkit.Faults;
 import io.workloadidentity.testkit.ReceivedRequest;
 import io.workloadidentity.testkit.TestClock;
 import java.io.IOException;
@@ -23,27 +24,36 @@ import org.junit.jupiter.api.Test;
 
 class FakeServerTest {
   /** The smallest fake cloud: echoes a form field as JSON, errors as {"error":code}. */
-  static final class EchoServer extends FakeServer {
-    EchoServer(boolean https, TestClock clock) {
-      super("echo", https, clock);
-    }
-
-    @Override
-    protected MockResponse handle(RecordedRequest request) {
-      if (request.getUrl().encodedPath().equals("/boom")) {
-        throw new IllegalStateException("bug in the fake");
+  static FakeServer echo(boolean https, TestClock clock) {
+    Faults faults = Faults.create(clock);
+    return new FakeServer("echo", https, clock, faults, new FakeServer.Behaviour() {
+      @Override
+      public MockResponse handle(RecordedRequest request) {
+        if (request.getUrl().encodedPath().equals("/boom")) {
+          throw new IllegalStateException("bug in the fake");
+        }
+        return FakeServer.json(200, Map.of("name", FakeServer.form(request).getOrDefault("name", "?")));
       }
-      return json(200, Map.of("name", form(request).getOrDefault("name", "?")));
-    }
 
-    @Override
-    protected MockResponse renderFault(Fault fault, RecordedRequest request) {
-      return json(fault.status(), Map.of("error", fault.code().orElse(fault.kind().name())));
-    }
+      @Override
+      public MockResponse renderFault(Fault fault, RecordedRequest request) {
+        return FakeServer.json(fault.status(), Map.of("error", fault.code().orElse(fault.kind().name())));
+      }
+
+      @Override
+      public Fault nextFault(String path) {
+        return faults.next(path);
+      }
+
+      @Override
+      public Duration latency(String path) {
+        return faults.latency();
+      }
+    });
   }
 
   TestClock clock = TestClock.at(Instant.parse("2025-01-15T10:00:00Z"));
-  EchoServer server = new EchoServer(false, clock);
+  FakeServer server = echo(false, clock);
   OkHttpClient client = new OkHttpClient.Builder().retryOnConnectionFailure(false).build();
 
   @AfterEach
@@ -125,13 +135,24 @@ class FakeServerTest {
   }
 
   @Test
+  void takeRequestReturnsRequestsInOrderOnceAndWaitsWithADeadline() throws Exception {
+    call("/token", "ada");
+    call("/other", "bob");
+    assertThat(server.takeRequest(Duration.ofSeconds(5)).form()).containsEntry("name", "ada");
+    assertThat(server.takeRequest(Duration.ofSeconds(5)).path()).isEqualTo("/other");
+    assertThat(server.requests()).hasSize(2); // taking does not forget
+    assertThatThrownBy(() -> server.takeRequest(Duration.ofMillis(20)))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("echo");
+  }
+
+  @Test
   void aBugInTheFakeIsA500() throws Exception {
     assertThat(call("/boom", "a")).startsWith("500 testkit echo fake server error: java.lang.IllegalStateException");
   }
 
   @Test
   void httpsWithACertificateFromTheTestkitCa() throws Exception {
-    try (EchoServer tls = new EchoServer(true, clock)) {
+    try (FakeServer tls = echo(true, clock)) {
       assertThat(tls.baseUrl()).startsWith("https://127.0.0.1:");
       OkHttpClient trusting = client.newBuilder().sslSocketFactory(tls.sslSocketFactory(), tls.trustManager()).build();
       assertThat(call(trusting, tls.url("/token"), "x")).isEqualTo("200 {\"name\":\"x\"}");
