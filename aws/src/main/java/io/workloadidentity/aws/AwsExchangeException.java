@@ -8,7 +8,7 @@ import java.util.Optional;
  * AssumeRoleWithWebIdentity} or the EKS Pod Identity agent returned an error, or could not be
  * reached.
  *
- * <p>{@link #errorCode()} is AWS's code ({@code AccessDenied}, {@code InvalidIdentityToken}, {@code
+ * <p>{@link #code()} is AWS's code ({@code AccessDenied}, {@code InvalidIdentityToken}, {@code
  * ExpiredTokenException}, {@code Throttling}, ...; empty for I/O failures), {@link #httpStatus()}
  * the HTTP status, {@link #retryable()} whether waiting can help (throttling, 5xx, an unreachable
  * identity provider) or a configuration change is needed. {@link #advice()} is the fix in one or two

@@ -166,7 +166,7 @@ class AwsWebIdentityCredentialsProviderTest {
     bed.sts.rejectAsExpired(bed.volume.current().value());
     try (var p = bed.provider().build()) {
       AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
-      assertThat(e.errorCode()).contains("ExpiredTokenException");
+      assertThat(e.code()).contains("ExpiredTokenException");
       assertThat(e.retryable()).isTrue();
       assertThat(e.getMessage()).contains("even after re-reading the token file", Testbed.ROLE);
     }
@@ -180,7 +180,7 @@ class AwsWebIdentityCredentialsProviderTest {
     bed.sts.role(Testbed.ROLE, "system:serviceaccount:billing:*");
     try (var p = bed.provider().build()) {
       AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
-      assertThat(e.errorCode()).contains("AccessDenied");
+      assertThat(e.code()).contains("AccessDenied");
       assertThat(e.httpStatus()).hasValue(403);
       assertThat(e.retryable()).isFalse();
       assertThat(e.roleArn()).contains(Testbed.ROLE);
@@ -220,7 +220,7 @@ class AwsWebIdentityCredentialsProviderTest {
       try (Testbed fresh = new Testbed(dir.resolve(c.code())); var p = fresh.provider().build()) {
         fresh.sts.faults().failNext(1, c.fault());
         AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
-        assertThat(e.errorCode()).contains(c.code());
+        assertThat(e.code()).contains(c.code());
         assertThat(e.retryable()).as(c.code()).isFalse();
         assertThat(e.advice()).isNotBlank();
         assertThat(fresh.sts.assumeRoleRequests()).hasSize(1);
@@ -246,7 +246,7 @@ class AwsWebIdentityCredentialsProviderTest {
         fresh.sts.faults().failNext(1, c.fault());
         AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
         assertThat(e).as(name).isNotNull();
-        assertThat(e.errorCode()).as(name).isEqualTo(java.util.Optional.ofNullable(c.code()));
+        assertThat(e.code()).as(name).isEqualTo(java.util.Optional.ofNullable(c.code()));
         assertThat(e.retryable()).as(name).isTrue();
         assertThat(fresh.sts.assumeRoleRequests()).as("one HTTP request: no SDK retries").hasSize(1);
         fresh.clock.advance(Duration.ofSeconds(2)); // past the first backoff (at most 1 s)
@@ -260,7 +260,7 @@ class AwsWebIdentityCredentialsProviderTest {
     bed.sts.untrustIssuer(bed.cluster.issuer());
     try (var p = bed.provider().build()) {
       AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
-      assertThat(e.errorCode()).contains("InvalidIdentityToken");
+      assertThat(e.code()).contains("InvalidIdentityToken");
       assertThat(e.retryable()).isFalse();
       assertThat(e.getMessage()).contains("No OpenIDConnect provider found", "associate-iam-oidc-provider",
           bed.cluster.issuer(), "111122223333");

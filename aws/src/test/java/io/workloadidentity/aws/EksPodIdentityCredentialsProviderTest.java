@@ -117,7 +117,7 @@ class EksPodIdentityCredentialsProviderTest {
       other.trustIssuer(cluster.issuer());
       try (var p = provider().endpoint(other.credentialsUrl()).build()) {
         AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
-        assertThat(e.errorCode()).contains("ResourceNotFoundException");
+        assertThat(e.code()).contains("ResourceNotFoundException");
         assertThat(e.httpStatus()).hasValue(404);
         assertThat(e.retryable()).isFalse();
         assertThat(e.requestId()).isPresent();
@@ -133,7 +133,7 @@ class EksPodIdentityCredentialsProviderTest {
     volume.writeRaw(cluster.mint(spec.toBuilder().audiences("sts.amazonaws.com").build()));
     try (var p = provider().build()) {
       AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
-      assertThat(e.errorCode()).contains("InvalidTokenException");
+      assertThat(e.code()).contains("InvalidTokenException");
       assertThat(e.retryable()).isFalse();
       assertThat(e.advice()).contains("pods.eks.amazonaws.com");
       assertThat(agent.requestCount()).isEqualTo(2);
@@ -145,7 +145,7 @@ class EksPodIdentityCredentialsProviderTest {
     agent.faults().failNext(1, Fault.throttled());
     try (var p = provider().build()) {
       AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
-      assertThat(e.errorCode()).contains("ThrottlingException");
+      assertThat(e.code()).contains("ThrottlingException");
       assertThat(e.httpStatus()).hasValue(429);
       assertThat(e.retryable()).isTrue();
       clock.advance(Duration.ofSeconds(2));
@@ -155,7 +155,7 @@ class EksPodIdentityCredentialsProviderTest {
     agent.close();
     try (var p = provider().endpoint(gone).build()) {
       AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
-      assertThat(e.errorCode()).isEmpty();
+      assertThat(e.code()).isEmpty();
       assertThat(e.retryable()).isTrue();
       assertThat(e.advice()).contains("eks-pod-identity-agent");
     }

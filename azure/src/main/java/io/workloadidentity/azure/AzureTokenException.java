@@ -13,7 +13,7 @@ import java.util.Optional;
  *
  * <p>The {@linkplain #getMessage() message} says what happened, what it means and what to do;
  * {@link #explanation()} is the "what it means and what to do" part alone, for tools that print
- * their own headline. {@link #errorCode()} is the {@code AADSTS} code (for example {@code
+ * their own headline. {@link #code()} is the {@code AADSTS} code (for example {@code
  * AADSTS70021}) when Entra sent one, else the OAuth {@code error}. Neither ever contains the
  * projected token or an access token. Immutable.
  */

@@ -209,7 +209,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
 
     assertThat(t).isInstanceOf(AssertionTimeRangeException.class);
     AssertionTimeRangeException e = (AssertionTimeRangeException) t;
-    assertThat(e.errorCode()).contains("AADSTS700024");
+    assertThat(e.code()).contains("AADSTS700024");
     assertThat(e.oauthError()).contains("invalid_client");
     assertThat(e.httpStatus()).hasValue(401);
     assertThat(e.retryable()).isFalse();
@@ -287,7 +287,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     AzureTokenException outage = (AzureTokenException) SecretLeakGuard.inspect(events.awaitFailure());
     assertThat(outage.retryable()).isTrue();
     assertThat(outage.httpStatus()).hasValue(503);
-    assertThat(outage.errorCode()).contains("AADSTS90033");
+    assertThat(outage.code()).contains("AADSTS90033");
     // One refresh attempt, one request: no azure-core RetryPolicy, MSAL's own 5xx retry suppressed.
     assertThat(posts()).extracting(ReceivedRequest::status).containsExactly(200, 503);
 

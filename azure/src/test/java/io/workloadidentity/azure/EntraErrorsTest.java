@@ -35,7 +35,7 @@ class EntraErrorsTest extends EntraFixture {
     AzureTokenException e = failure(credential());
 
     assertThat(e).isInstanceOf(FederatedCredentialMismatchException.class);
-    assertThat(e.errorCode()).contains("AADSTS70021");
+    assertThat(e.code()).contains("AADSTS70021");
     assertThat(e.oauthError()).contains("invalid_request");
     assertThat(e.httpStatus()).hasValue(400);
     assertThat(e.retryable()).isFalse();
@@ -53,7 +53,7 @@ class EntraErrorsTest extends EntraFixture {
     AzureTokenException e = failure(closeLater(builder().clientId("00000000-0000-0000-0000-000000000000").build()));
 
     assertThat(e).isInstanceOf(ApplicationNotFoundException.class);
-    assertThat(e.errorCode()).contains("AADSTS700016");
+    assertThat(e.code()).contains("AADSTS700016");
     assertThat(e.oauthError()).contains("unauthorized_client");
     assertThat(e.retryable()).isFalse();
     assertThat(e.explanation()).contains("AZURE_CLIENT_ID", "azure.workload.identity/client-id",
@@ -67,7 +67,7 @@ class EntraErrorsTest extends EntraFixture {
     AzureTokenException e = failure(closeLater(builder().tenantId("contoso.onmicrosoft.com").build()));
 
     assertThat(e).isInstanceOf(TenantNotFoundException.class);
-    assertThat(e.errorCode()).contains("AADSTS90002");
+    assertThat(e.code()).contains("AADSTS90002");
     assertThat(e.httpStatus()).hasValue(400);
     assertThat(e.retryable()).isFalse();
     assertThat(e.explanation()).contains("contoso.onmicrosoft.com", "AZURE_TENANT_ID", "AZURE_AUTHORITY_HOST");
@@ -84,7 +84,7 @@ class EntraErrorsTest extends EntraFixture {
     AzureTokenException e = failure(credential());
 
     assertThat(e).isInstanceOf(AssertionTimeRangeException.class);
-    assertThat(e.errorCode()).contains("AADSTS700024");
+    assertThat(e.code()).contains("AADSTS700024");
     assertThat(e.httpStatus()).hasValue(401);
     assertThat(e.getMessage()).contains("Current time:", "this machine's time is " + clock.instant(), "skewed");
     assertThat(posts()).extracting(ReceivedRequest::status).containsExactly(401, 401); // one re-read, one retry
@@ -97,7 +97,7 @@ class EntraErrorsTest extends EntraFixture {
     AzureTokenException e = failure(credential());
 
     assertThat(e.getClass()).isEqualTo(AzureTokenException.class);
-    assertThat(e.errorCode()).contains("AADSTS700027");
+    assertThat(e.code()).contains("AADSTS700027");
     assertThat(e.retryable()).isFalse();
     assertThat(e.explanation()).contains("signature", cluster.issuer(), "JWKS");
   }
@@ -108,7 +108,7 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
-    assertThat(e.errorCode()).contains("AADSTS50166");
+    assertThat(e.code()).contains("AADSTS50166");
     assertThat(e.retryable()).isTrue();
     assertThat(e.explanation()).contains(cluster.issuer(), "reachable from the internet");
   }
@@ -120,7 +120,7 @@ class EntraErrorsTest extends EntraFixture {
     AzureTokenException e = failure(credential());
 
     assertThat(e.getClass()).isEqualTo(AzureTokenException.class);
-    assertThat(e.errorCode()).contains("AADSTS90055");
+    assertThat(e.code()).contains("AADSTS90055");
     assertThat(e.httpStatus()).hasValue(429);
     assertThat(e.retryable()).isTrue();
     assertThat(e.explanation()).contains("throttling", "backoff");
@@ -133,7 +133,7 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
-    assertThat(e.errorCode()).contains("AADSTS90033");
+    assertThat(e.code()).contains("AADSTS90033");
     assertThat(e.oauthError()).contains("temporarily_unavailable");
     assertThat(e.httpStatus()).hasValue(503);
     assertThat(e.retryable()).isTrue();
@@ -158,7 +158,7 @@ class EntraErrorsTest extends EntraFixture {
     AzureTokenException e = failure(credential());
 
     assertThat(e.httpStatus()).isEmpty();
-    assertThat(e.errorCode()).isEmpty();
+    assertThat(e.code()).isEmpty();
     assertThat(e.retryable()).isTrue();
     assertThat(e.getMessage()).contains("Could not reach Entra ID at " + entra.authorityHost(), "proxy");
   }

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.workloadidentity.core.internal.Attempt;
 import io.workloadidentity.core.internal.Entry;
 import io.workloadidentity.core.internal.Lease;
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.State;
 import io.workloadidentity.core.internal.StateMachine;
 import io.workloadidentity.core.internal.Threads;
@@ -104,11 +105,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         })
         .build();
     this.rotations = b.rotations == null ? null : b.rotations.onRotation(token -> {
+      entries.asMap().values().forEach(machine::tokenRotated);
       try {
         b.listener.onTokenRotated(token);
       } catch (RuntimeException e) {
         System.getLogger(CredentialCache.class.getName()).log(System.Logger.Level.WARNING,
-            "The " + name + " credential cache listener failed: " + e);
+            "The " + name + " credential cache listener failed: " + Redaction.describe(e));
       }
     });
   }
@@ -518,7 +520,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
 
     /**
-     * Also reports the rotations of {@code source} to the {@link Listener}, until {@link #close()}.
+     * Also reports the rotations of {@code source} to the {@link Listener}, until {@link #close()};
+     * a key backing off because the cloud {@linkplain CredentialExchangeException#tokenRejected()
+     * refused the token} retries as soon as a new token is seen.
      *
      * @param source the token source the exchange reads
      * @return this builder

@@ -80,14 +80,36 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
   private volatile Snapshot current;
   private ProjectedToken unannounced; // guarded by lock
 
-  private FileTokenSource(Builder b) {
+  private FileTokenSource(Builder b, boolean register) {
     this.path = b.path;
     this.variable = b.variable;
     this.clock = b.clock;
     this.maxSize = b.maxSize;
-    warnIfNotProjectedLayout(path);
-    Path dir = path.toAbsolutePath().getParent();
-    this.registration = TokenFileWatcher.shared().register(dir, b.watch, b.pollInterval, this::checkForRotation);
+    if (register) {
+      warnIfNotProjectedLayout(path);
+      Path dir = path.toAbsolutePath().getParent();
+      this.registration = TokenFileWatcher.shared().register(dir, b.watch, b.pollInterval, this::checkForRotation);
+    } else {
+      this.registration = null;
+    }
+  }
+
+  /**
+   * Reads and parses a token file once, with every check a source makes (a regular file, bounded,
+   * the JWS compact shape, swap glitches retried), without watching it and without judging its
+   * expiry: for detection and diagnostics, which report an expired token rather than refuse it.
+   *
+   * @param path the token file
+   * @param variable the environment variable that named it (quoted in errors), or {@code null}
+   * @return the token as read
+   * @throws TokenFileException if the file is missing, unreadable or not a regular file
+   * @throws MalformedTokenException if what was read is not a usable token
+   */
+  public static ProjectedToken readOnce(Path path, String variable) {
+    FileTokenSource once = new FileTokenSource(builder(path).variable(variable), false);
+    synchronized (once.lock) {
+      return once.readWithRetry();
+    }
   }
 
   /**
@@ -126,7 +148,9 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     if (s != null && now < s.rereadAtMillis) {
       return s.token;
     }
-    registration.ensureWatched();
+    if (registration != null) {
+      registration.ensureWatched();
+    }
     try {
       synchronized (lock) {
         s = current;
@@ -171,7 +195,9 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
   /** Stops watching and polling; once the last source in the JVM is closed, no thread is left. Idempotent. */
   @Override
   public void close() {
-    registration.close();
+    if (registration != null) {
+      registration.close();
+    }
   }
 
   @Override
@@ -606,7 +632,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
      * @return the source
      */
     public FileTokenSource build() {
-      return new FileTokenSource(this);
+      return new FileTokenSource(this, true);
     }
   }
 }

@@ -160,6 +160,22 @@ public final class RefreshPolicy {
     return Duration.ofMillis(floor + (long) (ThreadLocalRandom.current().nextDouble() * (ceiling - floor)));
   }
 
+  /** Policies with equal values are equal (identically configured credentials share a session). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RefreshPolicy p && fraction == p.fraction && jitterFraction == p.jitterFraction
+        && maxJitter.equals(p.maxJitter) && leadFraction == p.leadFraction && maxLead.equals(p.maxLead)
+        && expirySkew.equals(p.expirySkew) && initialBackoff.equals(p.initialBackoff)
+        && maxBackoff.equals(p.maxBackoff) && minBackoff.equals(p.minBackoff)
+        && maximumLifetime.equals(p.maximumLifetime);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(fraction, jitterFraction, maxJitter, leadFraction, maxLead, expirySkew,
+        initialBackoff, maxBackoff, minBackoff, maximumLifetime);
+  }
+
   @Override
   public String toString() {
     return "RefreshPolicy{fraction=" + fraction + ", jitterFraction=" + jitterFraction + ", maxJitter=" + maxJitter

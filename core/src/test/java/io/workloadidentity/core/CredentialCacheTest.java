@@ -769,6 +769,44 @@ class CredentialCacheTest {
   }
 
   @Test
+  void aRotationSeenWhileBackingOffFromATokenRejectionRetriesAtOnce(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("token"), SecretLeakGuard.secret(TestTokens.token(T0, TTL, "a")));
+    AtomicReference<String> rejected = new AtomicReference<>();
+    try (FileTokenSource source = FileTokenSource.builder(file).clock(clock).watch(false).build();
+        CredentialCache<String, String> cache = CredentialCache.<String, String>builder(k -> {
+          exchanges.incrementAndGet();
+          String token = source.token().value();
+          if (token.equals(rejected.get())) {
+            throw new CredentialExchangeException("the token is expired", "test", "ExpiredToken", 400, false,
+                "wait for the kubelet to rotate it", true, null);
+          }
+          return Expiring.of("for-" + exchanges.get(), clock.instant().plus(TTL));
+        }).clock(clock).scheduler(scheduler).executor(Runnable::run).rotationsOf(source).build()) {
+      rejected.set(source.token().value());
+      assertThatThrownBy(() -> cache.get("k")).isInstanceOf(CredentialExchangeException.class);
+      assertThat(cache.getAsync("k")).as("inside the (non-retryable) backoff window").isCompletedExceptionally();
+      assertThat(exchanges).hasValue(1);
+      Files.writeString(file, SecretLeakGuard.secret(TestTokens.token(T0.plusSeconds(1), TTL, "a")));
+      source.refresh(); // the rotation is seen
+      assertThat(cache.get("k")).as("retried at once with the new token").isEqualTo("for-2");
+    }
+  }
+
+  @Test
+  void aRotationDoesNotCutShortABackoffFromAnUnrelatedFailure(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("token"), SecretLeakGuard.secret(TestTokens.token(T0, TTL, "a")));
+    try (FileTokenSource source = FileTokenSource.builder(file).clock(clock).watch(false).build();
+        CredentialCache<String, String> cache = track(counting().rotationsOf(source).build())) {
+      failure.set(unavailable());
+      assertThatThrownBy(() -> cache.get("k")).isInstanceOf(CredentialExchangeException.class);
+      Files.writeString(file, SecretLeakGuard.secret(TestTokens.token(T0.plusSeconds(1), TTL, "a")));
+      source.refresh();
+      assertThatThrownBy(() -> cache.get("k")).isInstanceOf(CredentialExchangeException.class);
+      assertThat(exchanges).hasValue(1);
+    }
+  }
+
+  @Test
   void everyExchangeIsAnnouncedBeforeItsOutcome() {
     List<String> events = new CopyOnWriteArrayList<>();
     CredentialCache<String, String> cache = track(counting().listener(new CredentialCache.Listener<String>() {

@@ -11,7 +11,7 @@ import java.util.Objects;
  * <p>{@link #reason()} classifies the failure from the HTTP response Google actually sent (status and
  * error body), never from google-auth's message text. The message says what Google answered, which
  * identity was involved (token issuer, subject, audience; never the token) and how to fix it. {@link
- * #errorCode()} is Google's own code ({@code invalid_grant}, {@code invalid_target}, {@code
+ * #code()} is Google's own code ({@code invalid_grant}, {@code invalid_target}, {@code
  * PERMISSION_DENIED}, ...), {@link #httpStatus()} the HTTP status.
  *
  * <p>It implements google-auth's {@link Retryable}, so Google client libraries see the same

@@ -65,7 +65,7 @@ class ErrorsTest extends GcpFixture {
     try (ProjectedVolume wrong = cluster.projectedVolume(Files.createDirectory(dir.resolve("wrong")), spec("sts.amazonaws.com"))) {
       GcpWorkloadIdentityCredentials c = closeLater(credentials().credentialsFile(config(audience, wrong.tokenFile(), null, null)).build());
       GcpCredentialsException e = permanent(() -> bearer(c), Reason.AUDIENCE_MISMATCH);
-      assertThat(e.errorCode()).contains("invalid_grant");
+      assertThat(e.code()).contains("invalid_grant");
       assertThat(e.httpStatus()).hasValue(400);
       assertThat(e.getMessage())
           .contains("The audience in ID Token [sts.amazonaws.com] does not match the expected audience.")
@@ -80,7 +80,7 @@ class ErrorsTest extends GcpFixture {
     String unknown = audience.replace("/providers/cluster", "/providers/gone");
     GcpWorkloadIdentityCredentials c = closeLater(credentials().credentialsFile(config(unknown, volume.tokenFile(), null, null)).build());
     GcpCredentialsException e = permanent(() -> bearer(c), Reason.PROVIDER_NOT_FOUND);
-    assertThat(e.errorCode()).contains("invalid_target");
+    assertThat(e.code()).contains("invalid_target");
     assertThat(e.getMessage()).contains(unknown).contains("project NUMBER").contains("disabled or deleted");
 
     gcp.setProviderDisabled(audience, true);
@@ -98,7 +98,7 @@ class ErrorsTest extends GcpFixture {
     cluster.rotateSigningKey();
     cluster.retireOldSigningKeys(); // the token on disk no longer verifies
     GcpCredentialsException e = permanent(() -> bearer(direct()), Reason.SUBJECT_TOKEN_REJECTED);
-    assertThat(e.errorCode()).contains("invalid_grant");
+    assertThat(e.code()).contains("invalid_grant");
     assertThat(e.getMessage()).contains("Invalid JWT signature").contains("iss=" + cluster.issuer())
         .contains("issuer URI " + cluster.issuer()).contains("JWKS");
   }
@@ -107,7 +107,7 @@ class ErrorsTest extends GcpFixture {
   void impersonationDeniedNamesThePrincipalAndTheRoleToGrant() {
     GcpCredentialsException e = permanent(() -> bearer(impersonating()), Reason.IMPERSONATION_DENIED);
     String principal = gcp.principal(audience, SUBJECT);
-    assertThat(e.errorCode()).contains("PERMISSION_DENIED");
+    assertThat(e.code()).contains("PERMISSION_DENIED");
     assertThat(e.httpStatus()).hasValue(403);
     assertThat(e.getMessage())
         .contains("Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).")
@@ -121,7 +121,7 @@ class ErrorsTest extends GcpFixture {
         .serviceAccount(SA).tokenLifetime(Duration.ofHours(2)).stsEndpoint(gcp.stsUrl()).iamEndpoint(gcp.iamUrl()).build());
     gcp.grantWorkloadIdentityUser(SA, gcp.principal(audience, SUBJECT));
     GcpCredentialsException e = permanent(() -> bearer(tooLong), Reason.INVALID_REQUEST);
-    assertThat(e.errorCode()).contains("INVALID_ARGUMENT");
+    assertThat(e.code()).contains("INVALID_ARGUMENT");
     assertThat(e.getMessage()).contains("7200s").contains("allowServiceAccountCredentialLifetimeExtension");
 
     gcp.faults().failNext(FakeGcp.STS_PATH, 1, Fault.error(400, "invalid_request", "Invalid value for \"audience\"."));
@@ -133,7 +133,7 @@ class ErrorsTest extends GcpFixture {
   void throttlingIsRetriedWithBackoffThenReportedAsTransient() {
     gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.throttled());
     GcpCredentialsException e = transientFailure(() -> bearer(direct()), Reason.THROTTLED);
-    assertThat(e.errorCode()).contains("rate_limit_exceeded");
+    assertThat(e.code()).contains("rate_limit_exceeded");
     assertThat(e.httpStatus()).hasValue(429);
     assertThat(e.getMessage()).contains("throttled").contains("2 attempt(s)");
     assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(2);
@@ -142,7 +142,7 @@ class ErrorsTest extends GcpFixture {
     gcp.grantWorkloadIdentityUser(SA, gcp.principal(audience, SUBJECT));
     gcp.faults().failAlways(FakeGcp.IAM_PATH_PREFIX, Fault.throttled());
     GcpCredentialsException iam = transientFailure(() -> bearer(impersonating()), Reason.THROTTLED);
-    assertThat(iam.errorCode()).contains("RESOURCE_EXHAUSTED");
+    assertThat(iam.code()).contains("RESOURCE_EXHAUSTED");
   }
 
   @Test
@@ -158,7 +158,7 @@ class ErrorsTest extends GcpFixture {
   void serverErrorsUnreachableEndpointsTimeoutsAndGarbage() throws Exception {
     gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.serverError(503));
     GcpCredentialsException e = transientFailure(() -> bearer(direct()), Reason.SERVER_ERROR);
-    assertThat(e.errorCode()).contains("UNAVAILABLE");
+    assertThat(e.code()).contains("UNAVAILABLE");
     assertThat(e.httpStatus()).hasValue(503);
     gcp.faults().clear();
 
@@ -181,7 +181,7 @@ class ErrorsTest extends GcpFixture {
     assertThat(down.getMessage()).contains("https://127.0.0.1:" + closedPort + "/v1/token").contains("ConnectException")
         .contains("did not answer after 2 attempt(s)");
     assertThat(down.httpStatus()).isEmpty();
-    assertThat(down.errorCode()).isEmpty();
+    assertThat(down.code()).isEmpty();
 
     gcp.faults().latency(Duration.ofSeconds(3));
     GcpWorkloadIdentityCredentials impatient = closeLater(credentials().maxAttempts(1)

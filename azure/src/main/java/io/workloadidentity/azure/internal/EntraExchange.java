@@ -77,7 +77,7 @@ public final class EntraExchange implements CredentialCache.Exchange<ScopeKey, A
             + "; this machine's time is " + clock.instant() + "): the kubelet stopped rotating it, or this machine's clock"
             + " is wrong. Check the node's kubelet and NTP; restarting the pod mints a new token.";
         throw new AssertionTimeRangeException("Entra ID rejected the projected token as outside its valid time range"
-            + " (AADSTS700024). " + x, rejected.errorCode().orElse(null), rejected.oauthError().orElse(null),
+            + " (AADSTS700024). " + x, rejected.code().orElse(null), rejected.oauthError().orElse(null),
             rejected.httpStatus().orElse(-1), rejected.correlationId().orElse(null), x, false, rejected);
       }
       LOG.log(Level.INFO, () -> "Entra ID rejected token " + (before == null ? "?" : before.fingerprint())

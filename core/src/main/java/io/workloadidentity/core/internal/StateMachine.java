@@ -4,6 +4,8 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.CredentialExchangeException;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.RefreshPolicy;
+import io.workloadidentity.core.TokenExpiredException;
+import io.workloadidentity.core.TokenNotYetValidException;
 import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.State.Backoff;
 import io.workloadidentity.core.internal.State.Closed;
@@ -373,7 +375,7 @@ public final class StateMachine<K, C> {
         long retryIn = delay;
         LOG.log(serving ? Level.INFO : Level.WARNING, () -> name + " credential exchange for " + e.key() + " failed"
             + (serving ? " (still serving the valid credential)" : "") + ", next attempt in " + retryIn + " ms: "
-            + error.getMessage());
+            + Redaction.message(error.getMessage()));
         tell(() -> listener.onRefreshFailed(e.key(), error, Duration.ofMillis(retryIn)));
         return;
       }
@@ -400,8 +402,8 @@ public final class StateMachine<K, C> {
       return w;
     }
     boolean io = t instanceof IOException || t instanceof UncheckedIOException || t instanceof InterruptedException;
-    return new CredentialExchangeException("The " + name + " credential exchange failed: "
-        + t.getClass().getSimpleName() + ": " + t.getMessage(), name, null, -1, io, t);
+    return new CredentialExchangeException("The " + name + " credential exchange failed: " + Redaction.describe(t),
+        name, null, -1, io, t);
   }
 
   // ---- timers ------------------------------------------------------------------------------
@@ -444,6 +446,28 @@ public final class StateMachine<K, C> {
     return new Backoff<>(b.lease, b.error, b.failures, b.failedAt, b.retryAt);
   }
 
+  /**
+   * A newer projected token was seen: an entry backing off because the cloud refused the token
+   * retries now instead of at the end of its window (the new token may well be accepted).
+   */
+  public void tokenRotated(Entry<K, C> e) {
+    State<C> s = e.state();
+    long now = clock.millis();
+    if (s instanceof Backoff<C> b && rejectsToken(b.error) && now < b.retryAt) {
+      Backoff<C> due = new Backoff<>(b.lease, b.error, b.failures, b.failedAt, now);
+      if (e.advance(b, due)) {
+        arm(e, due, now);
+      }
+    } else if (s instanceof Empty<C> m && m.error != null && rejectsToken(m.error) && now < m.retryAt) {
+      e.advance(m, new Empty<>(m.error, m.failures, m.failedAt, now));
+    }
+  }
+
+  private static boolean rejectsToken(WorkloadIdentityException error) {
+    return error instanceof CredentialExchangeException c ? c.tokenRejected()
+        : error instanceof TokenExpiredException || error instanceof TokenNotYetValidException;
+  }
+
   // ---- invalidate and close -------------------------------------------------------------------
 
   /**
@@ -468,11 +492,22 @@ public final class StateMachine<K, C> {
     closed = true;
   }
 
-  /** Closes one entry: its timer is cancelled, its attempt stopped and its waiters told. */
+  /** Closes one entry: its timer is cancelled, its waiters told, and its attempt stopped. */
   public void close(Entry<K, C> e) {
-    Attempt<C> a = closeEntry(e);
-    if (a != null) {
-      a.future.completeExceptionally(new IllegalStateException("CredentialCache " + name + " is closed"));
+    while (true) {
+      State<C> s = e.state();
+      if (s instanceof Closed) {
+        return;
+      }
+      if (e.advance(s, new Closed<>())) {
+        Attempt<C> a = s.attempt();
+        if (a != null) {
+          // Waiters first: the interrupted exchange must not answer them with its interruption.
+          a.future.completeExceptionally(new IllegalStateException("CredentialCache " + name + " is closed"));
+          a.stop();
+        }
+        return;
+      }
     }
   }
 
@@ -489,22 +524,6 @@ public final class StateMachine<K, C> {
     }
   }
 
-  private Attempt<C> closeEntry(Entry<K, C> e) {
-    while (true) {
-      State<C> s = e.state();
-      if (s instanceof Closed) {
-        return null;
-      }
-      if (e.advance(s, new Closed<>())) {
-        Attempt<C> a = s.attempt();
-        if (a != null) {
-          a.stop();
-        }
-        return a;
-      }
-    }
-  }
-
   /**
    * Calls the listener. Its exception must not turn a successful exchange into a failure, nor stop
    * a transition half-way.
@@ -513,7 +532,7 @@ public final class StateMachine<K, C> {
     try {
       event.run();
     } catch (RuntimeException x) {
-      LOG.log(Level.WARNING, "The " + name + " credential cache listener failed: " + x);
+      LOG.log(Level.WARNING, "The " + name + " credential cache listener failed: " + Redaction.describe(x));
     }
   }
 }

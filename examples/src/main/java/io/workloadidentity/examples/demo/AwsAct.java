@@ -178,7 +178,7 @@ final class AwsAct implements CloudAct {
       p.resolveCredentials();
       check(false, "AccessDenied for a trust policy naming another service account");
     } catch (AwsExchangeException e) {
-      check("AccessDenied".equals(e.errorCode().orElse("")), "STS says AccessDenied");
+      check("AccessDenied".equals(e.code().orElse("")), "STS says AccessDenied");
       stage.detail("trust policy for system:serviceaccount:shop:payments, pod runs as shop:orders ->");
       stage.block(e.getMessage());
     } finally {

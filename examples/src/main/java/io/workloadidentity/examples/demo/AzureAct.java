@@ -191,7 +191,7 @@ final class AzureAct implements CloudAct {
       c.getTokenSync(VAULT);
       check(false, "AADSTS70021 without a matching federated credential");
     } catch (AzureTokenException e) {
-      check(e.errorCode().orElse("").contains("70021"), "Entra says AADSTS70021");
+      check(e.code().orElse("").contains("70021"), "Entra says AADSTS70021");
       stage.detail("federated credential deleted ->");
       stage.block(e.getMessage());
     } finally {

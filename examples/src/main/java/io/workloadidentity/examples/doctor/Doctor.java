@@ -109,7 +109,7 @@ public final class Doctor {
       try (AutoCloseable credentials = provider.create(environment)) {
         r.ok("exchange", provider.probe(credentials));
       } catch (CredentialExchangeException e) {
-        String code = e.errorCode().orElse("no error code");
+        String code = e.code().orElse("no error code");
         String status = e.httpStatus().isPresent() ? "HTTP " + e.httpStatus().getAsInt() : "no HTTP response";
         r.problem("exchange", "The " + d.cloud() + " exchange failed (" + code + ", " + status
             + (e.retryable() ? ", retryable" : ", not retryable") + "): " + e.getMessage());
