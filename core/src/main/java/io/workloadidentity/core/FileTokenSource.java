@@ -1,5 +1,6 @@
 package io.workloadidentity.core;
 
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.TokenFileWatcher;
 import io.workloadidentity.core.internal.Tokens;
 import java.io.IOException;
@@ -354,7 +355,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     } catch (NoSuchFileException e) {
       throw new TokenFileException(missingMessage(), path, variable, e);
     } catch (IOException e) {
-      throw new TokenFileException("Token file " + describePath() + " could not be inspected: " + e, path, variable, e);
+      throw new TokenFileException("Token file " + describePath() + " could not be inspected: " + Redaction.describe(e), path, variable, e);
     }
     if (!attrs.isRegularFile()) {
       throw notARegularFile(real, attrs);
@@ -401,7 +402,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
           + " something on the path is missing or is not a directory. Point " + pathSetting() + " at the projected"
           + " service-account token file.", path, variable, e);
     } catch (IOException e) {
-      throw new TokenFileException("Token file " + describePath() + " could not be resolved: " + e, path, variable, e);
+      throw new TokenFileException("Token file " + describePath() + " could not be resolved: " + Redaction.describe(e), path, variable, e);
     }
   }
 
@@ -496,7 +497,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     } catch (AccessDeniedException e) {
       throw unreadable(e);
     } catch (IOException e) {
-      throw new TokenFileException("Token file " + describePath() + " could not be read: " + e, path, variable, e);
+      throw new TokenFileException("Token file " + describePath() + " could not be read: " + Redaction.describe(e), path, variable, e);
     }
     return Arrays.copyOf(buf.array(), buf.position());
   }

@@ -30,8 +30,8 @@ public interface TokenSource {
 
   /**
    * Registers a listener called with the new token each time the source sees a different token.
-   * Listeners run on the thread that noticed the change (the shared watcher thread, or a caller of
-   * {@link #token()}); they must be quick and must not throw. A {@link FileTokenSource} calls them
+   * Listeners run on the thread that noticed the change (one of the shared watcher's check threads,
+   * or a caller of {@link #token()}); they must be quick and must not throw. A {@link FileTokenSource} calls them
    * without holding its lock, so a listener may use the source; when rotations follow each other
    * quickly, only the newest token is announced.
    *

@@ -1,5 +1,6 @@
 package io.workloadidentity.core;
 
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.Report;
 import io.workloadidentity.core.spi.CredentialsProvider;
 import java.lang.System.Logger.Level;
@@ -98,7 +99,7 @@ public final class WorkloadIdentity implements AutoCloseable {
         ? e + ": a dependency of this cloud module is missing from the class path, or in another version than"
             + " the one the module was built with; align the versions (mvn dependency:tree shows which"
             + " dependency brings it)."
-        : e.getMessage();
+        : e instanceof WorkloadIdentityException ? e.getMessage() : Redaction.describe(e);
   }
 
   /** What each cloud module found, sorted by cloud name. */

@@ -151,7 +151,7 @@ public final class TokenFileWatcher {
       // Out of native threads: token() still re-reads on demand; the next register or on-demand
       // read tries again.
       thread = null;
-      LOG.log(Level.WARNING, "Cannot start the token watcher thread (" + e + "); token rotation is seen only when a"
+      LOG.log(Level.WARNING, "Cannot start the token watcher thread (" + Redaction.describe(e) + "); token rotation is seen only when a"
           + " token is due for rotation until it can be started.");
     }
   }
@@ -174,7 +174,7 @@ public final class TokenFileWatcher {
       // slower; say so once.
       if (!watchUnavailableLogged) {
         watchUnavailableLogged = true;
-        LOG.log(Level.INFO, "Cannot watch " + dir + " (" + e + "); relying on polling for token rotation.");
+        LOG.log(Level.INFO, "Cannot watch " + dir + " (" + Redaction.describe(e) + "); relying on polling for token rotation.");
       }
     }
   }

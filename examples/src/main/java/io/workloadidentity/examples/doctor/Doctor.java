@@ -131,7 +131,7 @@ public final class Doctor {
     }
     ProjectedToken token;
     try {
-      token = Report.readOnce(file);
+      token = io.workloadidentity.core.FileTokenSource.readOnce(file, null);
     } catch (WorkloadIdentityException e) {
       r.problem("token", e.getMessage());
       return;
