@@ -8,12 +8,23 @@ package io.workloadidentity.core;
 public class ConfigurationException extends WorkloadIdentityException {
   private static final long serialVersionUID = 1L;
 
-  /** An error whose message says what is wrong and what to do; never a token or secret. */
+  /**
+   * An error whose message says what is wrong and what to do.
+   *
+   * @param message names the variables or builder settings involved and the fix; never a value that
+   *     may be secret
+   */
   public ConfigurationException(String message) {
     super(message);
   }
 
-  /** Like the one-argument constructor, with the underlying cause. */
+  /**
+   * Like the one-argument constructor, with the underlying cause.
+   *
+   * @param message names the variables or builder settings involved and the fix; never a value that
+   *     may be secret
+   * @param cause the failure that revealed the problem (for example the parse error of a URL), or {@code null}
+   */
   public ConfigurationException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -16,11 +16,17 @@ import java.util.OptionalInt;
 public class CredentialExchangeException extends WorkloadIdentityException {
   private static final long serialVersionUID = 2L;
 
+  /** Short cloud name: {@code aws}, {@code azure}, {@code gcp}, or a cache's name. */
   private final String cloud;
+  /** The cloud's error code, or {@code null} when it sent none. */
   private final String code;
+  /** The HTTP status, or {@code -1} when no response was received. */
   private final int httpStatus;
+  /** Whether the same exchange may succeed later without a configuration change. */
   private final boolean retryable;
+  /** What to do about the failure; empty, never {@code null}, when the message says it all. */
   private final String advice;
+  /** Whether the cloud refused the projected token itself. */
   private final boolean tokenRejected;
 
   /**

@@ -16,18 +16,40 @@ import java.util.Optional;
  */
 public record Expiring<C>(C value, Instant expiresAt, Optional<Instant> refreshHint) {
 
+  /**
+   * Checks the components. {@link #of} is the shorter way to build one without a hint.
+   *
+   * @param value the credential
+   * @param expiresAt when the cloud stops accepting it
+   * @param refreshHint when the cloud suggests refreshing, or empty
+   * @throws NullPointerException if any component is {@code null}; use {@link Optional#empty()} for
+   *     no refresh hint
+   */
   public Expiring {
     Objects.requireNonNull(value, "value");
     Objects.requireNonNull(expiresAt, "expiresAt");
     Objects.requireNonNull(refreshHint, "refreshHint");
   }
 
-  /** A credential that expires at {@code expiresAt}, with no refresh hint. */
+  /**
+   * A credential with no refresh hint: the cache refreshes it at its own lifetime-based point.
+   *
+   * @param <C> the credential type
+   * @param value the credential, not {@code null}
+   * @param expiresAt when the cloud stops accepting it, as the cloud reported it (not the time of the
+   *     exchange plus a guessed lifetime)
+   * @return the credential and its expiry
+   */
   public static <C> Expiring<C> of(C value, Instant expiresAt) {
     return new Expiring<>(value, expiresAt, Optional.empty());
   }
 
-  /** This credential with a refresh hint from the cloud ({@code null} for none). */
+  /**
+   * This credential with a refresh hint from the cloud.
+   *
+   * @param hint when the cloud suggests refreshing, or {@code null} for none
+   * @return a new instance with the same credential and expiry; this one is unchanged
+   */
   public Expiring<C> withRefreshHint(Instant hint) {
     return new Expiring<>(value, expiresAt, Optional.ofNullable(hint));
   }

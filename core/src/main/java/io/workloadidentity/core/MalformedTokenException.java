@@ -7,12 +7,22 @@ package io.workloadidentity.core;
 public class MalformedTokenException extends WorkloadIdentityException {
   private static final long serialVersionUID = 1L;
 
-  /** An error whose message says what is wrong and what to do; never a token or secret. */
+  /**
+   * An error whose message says what is wrong and what to do.
+   *
+   * @param message which check failed and where in the token; never the token or any part of it
+   */
   public MalformedTokenException(String message) {
     super(message);
   }
 
-  /** Like the one-argument constructor, with the underlying cause. */
+  /**
+   * Like the one-argument constructor, with the underlying cause.
+   *
+   * @param message which check failed and where in the token; never the token or any part of it
+   * @param cause the parser failure, or {@code null} (the parsers in this library pass {@code null}: their
+   *     messages can quote the input)
+   */
   public MalformedTokenException(String message, Throwable cause) {
     super(message, cause);
   }

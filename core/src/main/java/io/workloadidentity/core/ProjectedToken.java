@@ -308,66 +308,120 @@ public final class ProjectedToken {
     return "a " + raw.getClass().getSimpleName();
   }
 
-  /** The raw compact JWT, trimmed. This is a bearer secret: never log it. */
+  /**
+   * The raw token, for the request to a cloud. This is a bearer secret: never log it.
+   *
+   * @return the compact JWT, without surrounding whitespace
+   */
   public String value() {
     return value;
   }
 
-  /** The {@code iss} claim: the cluster's service-account issuer URL. */
+  /**
+   * The {@code iss} claim: the cluster's service-account issuer URL, which a cloud's trust
+   * configuration (OIDC provider, federated credential, workload identity pool) must name exactly.
+   *
+   * @return the issuer, never blank
+   */
   public String issuer() {
     return issuer;
   }
 
-  /** The {@code sub} claim, {@code system:serviceaccount:<namespace>:<name>} for Kubernetes tokens. */
+  /**
+   * The {@code sub} claim.
+   *
+   * @return the subject, never blank; {@code system:serviceaccount:<namespace>:<name>} for
+   *     Kubernetes tokens
+   */
   public String subject() {
     return subject;
   }
 
-  /** The {@code aud} claim as a list (Kubernetes always writes an array). */
+  /**
+   * The {@code aud} claim as a list (Kubernetes always writes an array).
+   *
+   * @return the audiences in token order, unmodifiable, never empty
+   */
   public List<String> audiences() {
     return audiences;
   }
 
-  /** Whether {@code aud} contains the given audience (exact match). */
+  /**
+   * Whether the token is meant for the given audience.
+   *
+   * @param audience the audience a cloud expects, for example {@code sts.amazonaws.com}
+   * @return true if {@code aud} contains it exactly (case-sensitive, no normalisation of trailing
+   *     slashes)
+   */
   public boolean hasAudience(String audience) {
     return audiences.contains(audience);
   }
 
-  /** The {@code iat} claim. */
+  /**
+   * The {@code iat} claim: when the token was issued.
+   *
+   * @return the instant, rounded down to a whole second; empty if the token has no {@code iat}
+   */
   public Optional<Instant> issuedAt() {
     return Optional.ofNullable(issuedAt);
   }
 
-  /** The {@code nbf} claim. */
+  /**
+   * The {@code nbf} claim: when the token becomes valid.
+   *
+   * @return the instant, rounded up to a whole second; empty if the token has no {@code nbf}
+   */
   public Optional<Instant> notBefore() {
     return Optional.ofNullable(notBefore);
   }
 
-  /** The {@code exp} claim. Always present: tokens without it are rejected by {@link #parse}. */
+  /**
+   * The {@code exp} claim: when the token stops being valid. Always present: tokens without it are
+   * rejected by {@link #parse}.
+   *
+   * @return the instant, rounded down to a whole second
+   */
   public Instant expiresAt() {
     return expiresAt;
   }
 
-  /** Whether the token is expired at {@code now}. */
+  /**
+   * Whether the token is expired at the given instant. No clock skew is allowed for: a cloud refuses
+   * a token from its {@code exp} on.
+   *
+   * @param now the instant to check, not {@code null}
+   * @return true if {@code now} is at or after {@link #expiresAt()}
+   */
   public boolean isExpiredAt(Instant now) {
     return !now.isBefore(expiresAt);
   }
 
   /**
-   * The token's lifetime, {@code exp - iat}; when {@code iat} is absent, {@code null}-safe fallback
-   * to the time between {@code nbf} and {@code exp}, or empty.
+   * The token's lifetime as issued (the kubelet rotates a projected token once 80% of it has passed).
+   *
+   * @return {@code exp - iat}; when {@code iat} is absent, {@code exp - nbf}; empty when the token has
+   *     neither
    */
   public Optional<Duration> lifetime() {
     Instant start = issuedAt != null ? issuedAt : notBefore;
     return start == null ? Optional.empty() : Optional.of(Duration.between(start, expiresAt));
   }
 
-  /** The {@code kubernetes.io} claim, absent for tokens from other issuers. */
+  /**
+   * The {@code kubernetes.io} claim: the namespace, service account, pod and node the token is bound
+   * to.
+   *
+   * @return the claim, empty for tokens from other issuers (or where it is not a JSON object)
+   */
   public Optional<KubernetesClaims> kubernetes() {
     return kubernetes;
   }
 
-  /** The JWS {@code kid} header, if present. */
+  /**
+   * The JWS {@code kid} header: which of the issuer's signing keys signed the token.
+   *
+   * @return the key ID, empty if the header has none
+   */
   public Optional<String> keyId() {
     return Optional.ofNullable(jwt.getHeader().getKeyID());
   }
@@ -375,6 +429,8 @@ public final class ProjectedToken {
   /**
    * A short, non-reversible fingerprint of the raw token (first 12 hex digits of its SHA-256), safe
    * to log and useful to tell two tokens apart.
+   *
+   * @return 12 lower-case hex digits
    */
   public String fingerprint() {
     return fingerprint;
@@ -384,6 +440,10 @@ public final class ProjectedToken {
    * Verifies the signature against the given key set, choosing the key by {@code kid} (or trying
    * every key of a matching type when the token has no {@code kid}).
    *
+   * <p>This checks the signature only, not the dates or the audience.
+   *
+   * @param keys the issuer's public keys (its JWKS document), not {@code null}; symmetric keys are
+   *     ignored
    * @return whether a key in the set verifies the signature
    */
   public boolean verify(JWKSet keys) {

@@ -10,15 +10,26 @@ import java.time.Instant;
 public class TokenExpiredException extends WorkloadIdentityException {
   private static final long serialVersionUID = 1L;
 
+  /** The expired token's {@code exp} claim. */
   private final Instant expiredAt;
 
-  /** An expired token; {@code expiredAt} is its {@code exp} claim. */
+  /**
+   * An expired token.
+   *
+   * @param message when the token expired and what to check (the kubelet, the node's clock); never
+   *     the token
+   * @param expiredAt the token's {@code exp} claim
+   */
   public TokenExpiredException(String message, Instant expiredAt) {
     super(message);
     this.expiredAt = expiredAt;
   }
 
-  /** When the token expired. */
+  /**
+   * When the token expired.
+   *
+   * @return the token's {@code exp} claim
+   */
   public Instant expiredAt() {
     return expiredAt;
   }

@@ -11,6 +11,7 @@ import java.time.Instant;
 public class TokenNotYetValidException extends WorkloadIdentityException {
   private static final long serialVersionUID = 1L;
 
+  /** The token's {@code nbf} claim. */
   private final Instant notBefore;
 
   /**

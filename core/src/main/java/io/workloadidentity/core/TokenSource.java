@@ -14,9 +14,12 @@ public interface TokenSource {
   /**
    * The current, unexpired token.
    *
+   * @return the token to send now: not expired, and its {@code nbf} (if any) no further ahead than the
+   *     allowed clock skew
    * @throws TokenFileException if the token cannot be read
    * @throws MalformedTokenException if what was read is not a usable token
    * @throws TokenExpiredException if the only token available has expired
+   * @throws TokenNotYetValidException if the only token available is not valid yet
    */
   ProjectedToken token();
 
@@ -24,6 +27,7 @@ public interface TokenSource {
    * Reads the source again now, bypassing any cache, and returns the token read. Call it when a cloud
    * rejected the token as expired or invalid: the kubelet may have rotated it a moment ago.
    *
+   * @return the token just read, checked as by {@link #token()}; it may be the same token as before
    * @throws WorkloadIdentityException as {@link #token()}
    */
   ProjectedToken refresh();
@@ -35,18 +39,29 @@ public interface TokenSource {
    * without holding its lock, so a listener may use the source; when rotations follow each other
    * quickly, only the newest token is announced.
    *
+   * @param listener called with each new token; not {@code null}
    * @return a handle whose {@link Subscription#close()} removes the listener
    */
   Subscription onRotation(Consumer<ProjectedToken> listener);
 
-  /** A human-readable description of where tokens come from (a path, never token content). */
+  /**
+   * Where tokens come from, for messages and reports.
+   *
+   * @return a human-readable description such as the file path; never token content. The default is
+   *     the class's simple name
+   */
   default String description() {
     return getClass().getSimpleName();
   }
 
   /**
    * A source that always returns the given token, for tests and for tokens obtained elsewhere. It
-   * still refuses to return the token once it has expired.
+   * still refuses to return the token once it has expired, or while its {@code nbf} is further ahead
+   * than the allowed clock skew (both by the system clock). It never rotates, so {@link #onRotation}
+   * listeners are never called.
+   *
+   * @param token the token to return, not {@code null}
+   * @return a thread-safe source over that one token
    */
   static TokenSource of(ProjectedToken token) {
     return new io.workloadidentity.core.internal.FixedTokenSource(token, java.time.Clock.systemUTC());

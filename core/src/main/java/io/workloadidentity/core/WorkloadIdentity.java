@@ -47,19 +47,40 @@ public final class WorkloadIdentity implements AutoCloseable {
     this.clock = clock;
   }
 
-  /** Detects from the process environment and system properties. */
+  /**
+   * Detects from the process environment and system properties, with the cloud modules on this
+   * class's class path.
+   *
+   * @return the detections and the credentials built for the detected clouds; close it when done
+   */
   public static WorkloadIdentity detect() {
     return detect(Environment.system());
   }
 
-  /** Detects from the given environment, with the providers on this class's class path. */
+  /**
+   * Detects from the given environment, with the providers on this class's class path.
+   *
+   * @param environment where the cloud modules read their settings, not {@code null}; {@link
+   *     Environment#of(java.util.Map)} in tests
+   * @return the detections and the credentials built for the detected clouds; close it when done
+   */
   public static WorkloadIdentity detect(Environment environment) {
     List<CredentialsProvider> providers = new ArrayList<>();
     ServiceLoader.load(CredentialsProvider.class, WorkloadIdentity.class.getClassLoader()).forEach(providers::add);
     return detect(environment, providers, Clock.systemUTC());
   }
 
-  /** Detects with an explicit list of providers (tests, or to restrict the clouds considered). */
+  /**
+   * Detects with an explicit list of providers (tests, or to restrict the clouds considered). A
+   * provider whose detection or construction throws is reported as {@link
+   * Detection.Status#MISCONFIGURED}; it does not stop the others.
+   *
+   * @param environment where the providers read their settings, not {@code null}
+   * @param providers the providers to ask, in any order (they are asked by cloud name)
+   * @param clock the clock the {@linkplain #report() report} measures a token's time to expiry with,
+   *     not {@code null}
+   * @return the detections and the credentials built for the detected clouds; close it when done
+   */
   public static WorkloadIdentity detect(Environment environment, List<? extends CredentialsProvider> providers, Clock clock) {
     Objects.requireNonNull(environment, "environment");
     List<CredentialsProvider> sorted = new ArrayList<>(providers);
@@ -102,12 +123,21 @@ public final class WorkloadIdentity implements AutoCloseable {
         : e instanceof WorkloadIdentityException ? e.getMessage() : Redaction.describe(e);
   }
 
-  /** What each cloud module found, sorted by cloud name. */
+  /**
+   * What each cloud module found.
+   *
+   * @return one detection per provider, sorted by cloud name, unmodifiable
+   */
   public List<Detection> detections() {
     return detections;
   }
 
-  /** The detection result for one cloud ({@code aws}, {@code azure}, {@code gcp}), if its module is present. */
+  /**
+   * The detection result for one cloud.
+   *
+   * @param cloud short cloud name: {@code aws}, {@code azure} or {@code gcp}
+   * @return what that cloud's module found, empty if the module is not on the class path
+   */
   public Optional<Detection> detection(String cloud) {
     return detections.stream().filter(d -> d.cloud().equals(cloud)).findFirst();
   }
@@ -115,7 +145,11 @@ public final class WorkloadIdentity implements AutoCloseable {
   /**
    * The SDK-native credentials object of the given type, for example {@code
    * AwsCredentialsProvider.class}, {@code TokenCredential.class} or {@code GoogleCredentials.class}.
+   * Owned by this object: do not close it yourself, {@link #close()} does.
    *
+   * @param <T> the credentials type
+   * @param type the class or interface the credentials object must be an instance of
+   * @return the first detected cloud's object of that type, in cloud-name order
    * @throws ConfigurationException if no detected cloud produced one; the message includes the report
    */
   public <T> T get(Class<T> type) {
@@ -123,7 +157,13 @@ public final class WorkloadIdentity implements AutoCloseable {
         "No detected cloud provides a " + type.getName() + ".\n" + report()));
   }
 
-  /** Like {@link #get} but empty instead of throwing. */
+  /**
+   * Like {@link #get} but empty instead of throwing, for code that works with or without a cloud.
+   *
+   * @param <T> the credentials type
+   * @param type the class or interface the credentials object must be an instance of
+   * @return the first detected cloud's object of that type, in cloud-name order; empty if none
+   */
   public <T> Optional<T> find(Class<T> type) {
     return credentials.values().stream().filter(type::isInstance).map(type::cast).findFirst();
   }
@@ -132,6 +172,9 @@ public final class WorkloadIdentity implements AutoCloseable {
    * A human-readable explanation per cloud: status and reasons, the token's claims and time to
    * expiry, and a warning when the token's audience is not one the cloud expects. Never contains
    * the token itself.
+   *
+   * @return several lines of text, one block per cloud, for a log or a terminal; each call reads the
+   *     token files again, so it shows the tokens on disk now
    */
   public String report() {
     return Report.render(detections, clock);

@@ -11,12 +11,21 @@ package io.workloadidentity.core;
 public class WorkloadIdentityException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** An error whose message says what is wrong and what to do; never a token or secret. */
+  /**
+   * An error whose message says what is wrong and what to do.
+   *
+   * @param message what is wrong and what to do about it; never a token or secret
+   */
   public WorkloadIdentityException(String message) {
     super(message);
   }
 
-  /** Like the one-argument constructor, with the underlying cause. */
+  /**
+   * Like the one-argument constructor, with the underlying cause.
+   *
+   * @param message what is wrong and what to do about it; never a token or secret
+   * @param cause the failure that led to this one, kept for diagnosis, or {@code null}
+   */
   public WorkloadIdentityException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -31,7 +31,11 @@ public record FakeAwsCredentials(
     String subject,
     String tokenFingerprint) {
 
-  /** The account ID of the assumed role. */
+  /**
+   * The account ID of the assumed role, as an SDK client reports it.
+   *
+   * @return the fifth field of {@link #assumedRoleArn()}: 12 digits
+   */
   public String accountId() {
     return assumedRoleArn.split(":")[4];
   }

@@ -56,12 +56,24 @@ public final class FakeAwsPodIdentityAgent extends FakeEndpoint {
     this.verifier = OidcVerifier.builder().clock(clock).build();
   }
 
-  /** An agent with the system clock issuing six-hour credentials, as EKS Auth does. */
+  /**
+   * An agent with the system clock issuing six-hour credentials, as EKS Auth does.
+   *
+   * @return the started agent, trusting no issuer yet and with no association
+   */
   public static FakeAwsPodIdentityAgent start() {
     return start(Clock.systemUTC(), Duration.ofHours(6));
   }
 
-  /** An agent whose token checks and credential expirations follow {@code clock}. */
+  /**
+   * An agent whose token checks and credential expirations follow the given clock.
+   *
+   * @param clock the clock for token expiry checks and the {@code Expiration} of issued credentials;
+   *     share the cluster's {@link TestClock}
+   * @param credentialLifetime how long issued credentials last, positive
+   * @return the started agent, trusting no issuer yet and with no association
+   * @throws IllegalArgumentException if {@code credentialLifetime} is zero or negative
+   */
   public static FakeAwsPodIdentityAgent start(Clock clock, Duration credentialLifetime) {
     Objects.requireNonNull(clock, "clock");
     if (credentialLifetime.isNegative() || credentialLifetime.isZero()) {
@@ -70,30 +82,62 @@ public final class FakeAwsPodIdentityAgent extends FakeEndpoint {
     return new FakeAwsPodIdentityAgent(clock, credentialLifetime);
   }
 
-  /** The value for {@code AWS_CONTAINER_CREDENTIALS_FULL_URI}: {@code http://127.0.0.1:PORT/v1/credentials}. */
+  /**
+   * Where the agent listens.
+   *
+   * @return the value for {@code AWS_CONTAINER_CREDENTIALS_FULL_URI}: {@code
+   *     http://127.0.0.1:PORT/v1/credentials}
+   */
   public URI credentialsUrl() {
     return URI.create(url(PATH));
   }
 
-  /** Accepts tokens from this issuer (the cluster's {@code issuer()}). */
+  /**
+   * Accepts tokens from this issuer, whose signing keys the agent fetches from the issuer's discovery
+   * document. Tokens from any other issuer are refused with {@code InvalidTokenException}.
+   *
+   * @param issuer the issuer URL, exactly as in the tokens' {@code iss}: the cluster's {@code issuer()}
+   * @return this, for chaining
+   */
   public FakeAwsPodIdentityAgent trustIssuer(String issuer) {
     trustedIssuers.add(issuer);
     return this;
   }
 
-  /** Creates a Pod Identity association: pods of this service account get {@code roleArn}'s credentials. */
+  /**
+   * Creates a Pod Identity association: pods of this service account get the role's credentials.
+   * Without one, the agent answers {@code ResourceNotFoundException} (404). A second association for
+   * the same service account replaces the first.
+   *
+   * @param namespace the service account's namespace, as in the token's {@code sub}
+   * @param serviceAccount the service account's name, as in the token's {@code sub}
+   * @param roleArn the role to issue credentials for, {@code arn:aws:iam::<account>:role/<name>}; its
+   *     account becomes the credentials' {@code AccountId}
+   * @return this, for chaining
+   */
   public FakeAwsPodIdentityAgent associate(String namespace, String serviceAccount, String roleArn) {
     associations.put(namespace + "/" + serviceAccount, roleArn);
     return this;
   }
 
-  /** Makes the agent answer {@code ExpiredTokenException} for this exact token from now on. */
+  /**
+   * Makes the agent answer {@code ExpiredTokenException} for this exact token from now on, although
+   * it has not expired: for testing that a client re-reads the token file and retries with the new
+   * one.
+   *
+   * @param token the raw compact JWT (surrounding whitespace ignored)
+   * @return this, for chaining
+   */
   public FakeAwsPodIdentityAgent rejectAsExpired(String token) {
     expiredTokens.add(token.strip());
     return this;
   }
 
-  /** Every set of credentials issued so far, oldest first. */
+  /**
+   * Every set of credentials issued so far, to check which ones a client used and how often it asked.
+   *
+   * @return a snapshot, oldest first; refused requests are not in it
+   */
   public List<FakeAwsCredentials> issued() {
     return List.copyOf(issued);
   }

@@ -93,17 +93,30 @@ public final class FakeAwsSts extends FakeEndpoint {
     this.verifier = OidcVerifier.builder().clock(b.clock).jwksCacheTtl(b.jwksCacheTtl).build();
   }
 
-  /** A fake STS on http://127.0.0.1 with the system clock. */
+  /**
+   * A fake STS on http://127.0.0.1 with the system clock.
+   *
+   * @return the started server, trusting no issuer and with no role yet
+   */
   public static FakeAwsSts start() {
     return builder().build();
   }
 
-  /** A builder. */
+  /**
+   * A builder, for a shared clock, HTTPS or short credential lifetimes.
+   *
+   * @return a builder with the defaults: system clock, HTTP, lifetime from {@code DurationSeconds}
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The URL to give the SDK's {@code endpointOverride} (or {@code AWS_ENDPOINT_URL_STS}). */
+  /**
+   * Where the server listens.
+   *
+   * @return the URL to give the SDK's {@code endpointOverride} (or {@code AWS_ENDPOINT_URL_STS}):
+   *     {@code http://127.0.0.1:PORT} (or {@code https}), without a trailing slash
+   */
   public URI endpoint() {
     return URI.create(baseUrl());
   }
@@ -111,19 +124,37 @@ public final class FakeAwsSts extends FakeEndpoint {
   /**
    * Registers an IAM OIDC identity provider for {@code issuer} in {@link #DEFAULT_ACCOUNT}, with the
    * given client IDs (audiences), {@code sts.amazonaws.com} if none.
+   *
+   * @param issuer the issuer URL, exactly as in the tokens' {@code iss}: the cluster's {@code issuer()}
+   * @param clientIds the audiences the provider accepts; none for {@value #STS_AUDIENCE}
+   * @return this, for chaining
    */
   public FakeAwsSts trustIssuer(String issuer, String... clientIds) {
     return trustIssuerInAccount(DEFAULT_ACCOUNT, issuer, clientIds);
   }
 
-  /** Registers an IAM OIDC identity provider for {@code issuer} in {@code account}. */
+  /**
+   * Registers an IAM OIDC identity provider for {@code issuer} in another account, for roles whose
+   * ARN names that account. Registering the same issuer again in the account replaces its client IDs.
+   *
+   * @param account the 12-digit account ID
+   * @param issuer the issuer URL, exactly as in the tokens' {@code iss}
+   * @param clientIds the audiences the provider accepts; none for {@value #STS_AUDIENCE}
+   * @return this, for chaining
+   */
   public FakeAwsSts trustIssuerInAccount(String account, String issuer, String... clientIds) {
     Set<String> ids = clientIds.length == 0 ? Set.of(STS_AUDIENCE) : Set.of(clientIds);
     providers.computeIfAbsent(account, a -> new ConcurrentHashMap<>()).put(issuer, ids);
     return this;
   }
 
-  /** Removes every OIDC provider registration of {@code issuer} (in all accounts). */
+  /**
+   * Removes every OIDC provider registration of {@code issuer}, in all accounts: its tokens then get
+   * {@code InvalidIdentityToken} "No OpenIDConnect provider found".
+   *
+   * @param issuer the issuer URL as registered
+   * @return this, for chaining
+   */
   public FakeAwsSts untrustIssuer(String issuer) {
     providers.values().forEach(m -> m.remove(issuer));
     return this;
@@ -133,6 +164,11 @@ public final class FakeAwsSts extends FakeEndpoint {
    * Creates (or replaces) a role whose trust policy allows {@code sts:AssumeRoleWithWebIdentity}
    * for tokens with {@code sub} matching {@code subject} ({@code StringLike}: {@code *} matches any
    * characters) and {@code aud} {@code sts.amazonaws.com}, with a maximum session of one hour.
+   *
+   * @param roleArn the role's ARN, {@code arn:aws:iam::<account>:role/<name>}
+   * @param subject the {@code sub} pattern, for example {@code system:serviceaccount:default:app}
+   * @return this, for chaining
+   * @throws IllegalArgumentException if {@code roleArn} is not a role ARN
    */
   public FakeAwsSts role(String roleArn, String subject) {
     return role(roleArn, subject, STS_AUDIENCE, Duration.ofHours(1));
@@ -141,9 +177,13 @@ public final class FakeAwsSts extends FakeEndpoint {
   /**
    * Creates (or replaces) a role.
    *
+   * @param roleArn the role's ARN, {@code arn:aws:iam::<account>:role/<name>}; the account must have
+   *     the token's issuer registered
    * @param subject the {@code <provider>:sub} condition ({@code *} wildcards), or {@code null} for none
    * @param audience the {@code <provider>:aud} condition, or {@code null} for none
    * @param maxSessionDuration the role's MaxSessionDuration, 1 to 12 hours
+   * @return this, for chaining
+   * @throws IllegalArgumentException if {@code roleArn} is not a role ARN or the duration is out of range
    */
   public FakeAwsSts role(String roleArn, String subject, String audience, Duration maxSessionDuration) {
     if (!ROLE_ARN.matcher(roleArn).matches()) {
@@ -156,7 +196,12 @@ public final class FakeAwsSts extends FakeEndpoint {
     return this;
   }
 
-  /** Deletes a role: assuming it then fails with {@code AccessDenied}, as for a role that never existed. */
+  /**
+   * Deletes a role: assuming it then fails with {@code AccessDenied}, as for a role that never existed.
+   *
+   * @param roleArn the role's ARN as created
+   * @return this, for chaining
+   */
   public FakeAwsSts deleteRole(String roleArn) {
     roles.remove(roleArn);
     return this;
@@ -166,23 +211,41 @@ public final class FakeAwsSts extends FakeEndpoint {
    * Makes STS answer {@code ExpiredTokenException} for this exact token from now on, whatever its
    * {@code exp}: STS's view when its clock is ahead of the node's, or a token that was rotated
    * away.
+   *
+   * @param token the raw compact JWT (surrounding whitespace ignored)
+   * @return this, for chaining
    */
   public FakeAwsSts rejectAsExpired(String token) {
     expiredTokens.add(token.strip());
     return this;
   }
 
-  /** Every set of credentials issued so far, oldest first. */
+  /**
+   * Every set of credentials issued so far, to check which ones a client used and how often it asked.
+   *
+   * @return a snapshot, oldest first; refused requests are not in it
+   */
   public List<FakeAwsCredentials> issued() {
     return List.copyOf(issued);
   }
 
-  /** The issued credentials with this access key ID. */
+  /**
+   * The issued credentials with this access key ID, to find out which role and token a signed
+   * request's credentials came from.
+   *
+   * @param accessKeyId the {@code ASIA...} key ID, as in a request's {@code Authorization} header
+   * @return the credentials, empty if this server did not issue that key
+   */
   public Optional<FakeAwsCredentials> credentials(String accessKeyId) {
     return issued.stream().filter(c -> c.accessKeyId().equals(accessKeyId)).findFirst();
   }
 
-  /** The {@code AssumeRoleWithWebIdentity} requests received (including failed and faulted ones). */
+  /**
+   * The {@code AssumeRoleWithWebIdentity} requests received, to count exchanges or inspect their
+   * parameters ({@link ReceivedRequest#form()}).
+   *
+   * @return a snapshot, oldest first, including failed and faulted requests
+   */
   public List<ReceivedRequest> assumeRoleRequests() {
     return requests().stream().filter(r -> "AssumeRoleWithWebIdentity".equals(r.form().get("Action"))).toList();
   }
@@ -388,19 +451,36 @@ public final class FakeAwsSts extends FakeEndpoint {
 
     private Builder() {}
 
-    /** The clock for token expiry checks and credential expiration. Share it with the cluster. */
+    /**
+     * The clock for token expiry checks and credential expiration. Share it with the cluster.
+     *
+     * @param clock the clock, not {@code null}; default the system clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** Serve HTTPS with a testkit-CA certificate instead of HTTP. Default false. */
+    /**
+     * Serve HTTPS with a testkit-CA certificate instead of HTTP.
+     *
+     * @param https true for HTTPS; default false
+     * @return this builder
+     */
     public Builder https(boolean https) {
       this.https = https;
       return this;
     }
 
-    /** Issue credentials of this lifetime whatever {@code DurationSeconds} asks (short ones for tests). */
+    /**
+     * Issue credentials of this lifetime whatever {@code DurationSeconds} asks, so a test can reach
+     * the refresh point quickly.
+     *
+     * @param lifetime the lifetime of every issued credential, positive, by the server's clock
+     * @return this builder
+     * @throws IllegalArgumentException if {@code lifetime} is zero or negative
+     */
     public Builder credentialLifetime(Duration lifetime) {
       if (lifetime.isNegative() || lifetime.isZero()) {
         throw new IllegalArgumentException("credentialLifetime must be positive: " + lifetime);
@@ -409,13 +489,23 @@ public final class FakeAwsSts extends FakeEndpoint {
       return this;
     }
 
-    /** How long fetched issuer key sets are reused (by the clock). Default one hour. */
+    /**
+     * How long fetched issuer key sets are reused, as STS caches them: a key rotated in the cluster
+     * is not seen until then (or {@link FakeAwsSts#clearKeyCache()}).
+     *
+     * @param ttl the reuse time, by the server's clock; default one hour
+     * @return this builder
+     */
     public Builder jwksCacheTtl(Duration ttl) {
       this.jwksCacheTtl = Objects.requireNonNull(ttl, "ttl");
       return this;
     }
 
-    /** Starts the server. */
+    /**
+     * Starts the server.
+     *
+     * @return the started server, trusting no issuer and with no role yet
+     */
     public FakeAwsSts build() {
       return new FakeAwsSts(this);
     }

@@ -108,9 +108,23 @@ public final class FakeEntraId extends FakeEndpoint {
   /** tenant -> client ID -> federated credentials. */
   private final Map<String, Map<String, List<FederatedCredential>>> tenants = new ConcurrentHashMap<>();
 
-  /** A federated identity credential: what Entra compares the presented token with. */
+  /**
+   * A federated identity credential: what Entra compares the presented token with. Each value must
+   * equal the token's claim exactly: case-sensitive, trailing slash significant, no wildcards.
+   *
+   * @param issuer the trusted issuer, the token's {@code iss}: the cluster's {@code issuer()}
+   * @param subject the token's {@code sub}, {@code system:serviceaccount:<namespace>:<name>}
+   * @param audience one of the token's {@code aud} values, normally {@link #DEFAULT_AUDIENCE}
+   */
   public record FederatedCredential(String issuer, String subject, String audience) {
-    /** Validates the three values. */
+    /**
+     * Validates the three values.
+     *
+     * @param issuer the trusted issuer, the token's {@code iss}
+     * @param subject the token's {@code sub}
+     * @param audience one of the token's {@code aud} values
+     * @throws NullPointerException if any value is {@code null}
+     */
     public FederatedCredential {
       Objects.requireNonNull(issuer, "issuer");
       Objects.requireNonNull(subject, "subject");
@@ -132,52 +146,110 @@ public final class FakeEntraId extends FakeEndpoint {
     }
   }
 
-  /** Starts a fake with the defaults: system clock, 1-hour access tokens. */
+  /**
+   * Starts a fake with the defaults: system clock, 1-hour access tokens.
+   *
+   * @return the started server, with no tenant yet
+   */
   public static FakeEntraId start() {
     return builder().build();
   }
 
-  /** A builder for a fake with another clock or token lifetime. */
+  /**
+   * A builder for a fake with another clock or token lifetime.
+   *
+   * @return a builder with the defaults: system clock, 3599-second tokens, no {@code refresh_in}
+   *     below two hours
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The authority host to give azure-identity: {@code https://127.0.0.1:PORT/}. */
+  /**
+   * Where the server listens, in the form azure-identity and MSAL expect.
+   *
+   * @return the authority host to give azure-identity (or {@code AZURE_AUTHORITY_HOST}): {@code
+   *     https://127.0.0.1:PORT/}, with the trailing slash
+   */
   public String authorityHost() {
     return baseUrl() + "/";
   }
 
-  /** The token endpoint path of {@code tenant}: {@code /{tenant}/oauth2/v2.0/token}. */
+  /**
+   * The token endpoint path of a tenant, to scope faults or count requests with {@link
+   * #requests(String)}.
+   *
+   * @param tenant the tenant ID (or domain) as the client sends it
+   * @return {@code /{tenant}/oauth2/v2.0/token}
+   */
   public static String tokenPath(String tenant) {
     return "/" + tenant + "/oauth2/v2.0/token";
   }
 
-  /** Registers a tenant (idempotent). */
+  /**
+   * Registers a tenant; without it, token requests get AADSTS90002. Registering it again changes
+   * nothing.
+   *
+   * @param tenant the tenant ID, as the client will send it in the path
+   * @return this, for chaining
+   */
   public FakeEntraId addTenant(String tenant) {
     tenants.computeIfAbsent(Objects.requireNonNull(tenant, "tenant"), t -> new ConcurrentHashMap<>());
     return this;
   }
 
-  /** Registers an application (app registration or user-assigned managed identity) without federated credentials. */
+  /**
+   * Registers an application (app registration or user-assigned managed identity) without federated
+   * credentials, creating the tenant as needed: every assertion for it then fails with AADSTS70021.
+   * An application already registered keeps its credentials.
+   *
+   * @param tenant the tenant ID
+   * @param clientId the application's client ID
+   * @return this, for chaining
+   */
   public FakeEntraId addApplication(String tenant, String clientId) {
     addTenant(tenant);
     tenants.get(tenant).computeIfAbsent(Objects.requireNonNull(clientId, "clientId"), c -> new CopyOnWriteArrayList<>());
     return this;
   }
 
-  /** Registers a federated credential with the {@link #DEFAULT_AUDIENCE}, creating tenant and application as needed. */
+  /**
+   * Registers a federated credential with the {@link #DEFAULT_AUDIENCE}, creating tenant and
+   * application as needed.
+   *
+   * @param tenant the tenant ID
+   * @param clientId the application's client ID
+   * @param issuer the trusted issuer, exactly the token's {@code iss}: the cluster's {@code issuer()}
+   * @param subject exactly the token's {@code sub}, {@code system:serviceaccount:<namespace>:<name>}
+   * @return this, for chaining
+   */
   public FakeEntraId addFederatedCredential(String tenant, String clientId, String issuer, String subject) {
     return addFederatedCredential(tenant, clientId, new FederatedCredential(issuer, subject, DEFAULT_AUDIENCE));
   }
 
-  /** Registers a federated credential, creating tenant and application as needed. */
+  /**
+   * Registers a federated credential, creating tenant and application as needed. An application may
+   * have several; a token that matches any of them is accepted.
+   *
+   * @param tenant the tenant ID
+   * @param clientId the application's client ID
+   * @param credential the issuer, subject and audience to accept
+   * @return this, for chaining
+   */
   public FakeEntraId addFederatedCredential(String tenant, String clientId, FederatedCredential credential) {
     addApplication(tenant, clientId);
     tenants.get(tenant).get(clientId).add(Objects.requireNonNull(credential, "credential"));
     return this;
   }
 
-  /** Removes every federated credential of an application (the application stays). */
+  /**
+   * Removes every federated credential of an application; the application stays, so its assertions
+   * then fail with AADSTS70021. Unknown tenants and applications are ignored.
+   *
+   * @param tenant the tenant ID
+   * @param clientId the application's client ID
+   * @return this, for chaining
+   */
   public FakeEntraId clearFederatedCredentials(String tenant, String clientId) {
     Map<String, List<FederatedCredential>> apps = tenants.get(tenant);
     if (apps != null && apps.containsKey(clientId)) {
@@ -186,7 +258,11 @@ public final class FakeEntraId extends FakeEndpoint {
     return this;
   }
 
-  /** The key set that signs this server's access tokens. */
+  /**
+   * The key set that signs this server's access tokens, for a resource server that verifies them.
+   *
+   * @return the public key only; the same for the server's lifetime
+   */
   public JWKSet accessTokenKeys() {
     return new JWKSet(signingKey.toPublicJWK());
   }
@@ -195,6 +271,8 @@ public final class FakeEntraId extends FakeEndpoint {
    * Verifies an access token this server issued (signature and expiry by the server's clock) and
    * returns its claims: {@code aud} (the resource), {@code appid}, {@code tid}, {@code iss}, ...
    *
+   * @param accessToken the compact JWT the client received (and sends as a bearer token)
+   * @return its claims
    * @throws IllegalArgumentException if it is not a valid, unexpired token of this server
    */
   public JWTClaimsSet verifyAccessToken(String accessToken) {
@@ -435,13 +513,24 @@ public final class FakeEntraId extends FakeEndpoint {
 
     private Builder() {}
 
-    /** The clock for assertion validity and token times; share it with the cluster. Default: system UTC. */
+    /**
+     * The clock for assertion validity and token times; share it with the cluster.
+     *
+     * @param clock the clock, not {@code null}; default the system clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** The access-token lifetime ({@code expires_in}). Default 3599 s, like Entra's app tokens. */
+    /**
+     * The access-token lifetime ({@code expires_in}), by the server's clock.
+     *
+     * @param lifetime at least one second; default 3599 s, like Entra's app tokens
+     * @return this builder
+     * @throws IllegalArgumentException if {@code lifetime} is under one second
+     */
     public Builder tokenLifetime(Duration lifetime) {
       if (lifetime.toSeconds() < 1) {
         throw new IllegalArgumentException("tokenLifetime must be at least 1 s: " + lifetime);
@@ -453,13 +542,20 @@ public final class FakeEntraId extends FakeEndpoint {
     /**
      * The {@code refresh_in} to send with every token. Default: none below a 2-hour lifetime, half the
      * lifetime from 2 hours.
+     *
+     * @param refreshIn the hint, sent in whole seconds, whatever the lifetime; not {@code null}
+     * @return this builder
      */
     public Builder refreshIn(Duration refreshIn) {
       this.refreshIn = Objects.requireNonNull(refreshIn, "refreshIn");
       return this;
     }
 
-    /** Starts the server. */
+    /**
+     * Starts the server.
+     *
+     * @return the started server, with no tenant yet
+     */
     public FakeEntraId build() {
       return new FakeEntraId(this);
     }

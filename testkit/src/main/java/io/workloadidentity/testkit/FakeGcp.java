@@ -97,40 +97,72 @@ public final class FakeGcp extends FakeEndpoint {
     this.verifier = OidcVerifier.builder().clock(b.clock).build();
   }
 
-  /** Starts a fake with the defaults: project number {@code 123456789012}, system clock. */
+  /**
+   * Starts a fake with the defaults: project number {@code 123456789012}, system clock.
+   *
+   * @return the started server, with no provider and no binding yet
+   */
   public static FakeGcp start() {
     return builder().build();
   }
 
-  /** A builder for a fake with a custom clock, project number or token lifetimes. */
+  /**
+   * A builder for a fake with a custom clock, project number or token lifetimes.
+   *
+   * @return a builder with the defaults: system clock, project {@code 123456789012}, 3599-second STS
+   *     tokens, service-account tokens of at most one hour
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The STS token endpoint URL ({@code token_url}). */
+  /**
+   * The STS token endpoint.
+   *
+   * @return the {@code token_url} of an external-account configuration: {@code
+   *     https://127.0.0.1:PORT/v1/token}
+   */
   public String stsUrl() {
     return url(STS_PATH);
   }
 
-  /** The IAM Credentials base URL (as {@code https://iamcredentials.googleapis.com}). */
+  /**
+   * The IAM Credentials base URL, in place of {@code https://iamcredentials.googleapis.com}.
+   *
+   * @return {@code https://127.0.0.1:PORT}, without a trailing slash
+   */
   public String iamUrl() {
     return baseUrl();
   }
 
-  /** The {@code service_account_impersonation_url} for {@code serviceAccount}. */
+  /**
+   * The impersonation URL of a service account, for an external-account configuration.
+   *
+   * @param serviceAccount the service account's email, for example {@code app@proj.iam.gserviceaccount.com}
+   * @return the {@code service_account_impersonation_url}: {@code
+   *     .../v1/projects/-/serviceAccounts/EMAIL:generateAccessToken} on this server
+   */
   public String impersonationUrl(String serviceAccount) {
     return url("/v1/projects/-/serviceAccounts/" + serviceAccount + ":generateAccessToken");
   }
 
-  /** The project number providers are created in. */
+  /**
+   * The project number providers are created in.
+   *
+   * @return digits only; it appears in every provider's resource name
+   */
   public String projectNumber() {
     return projectNumber;
   }
 
   /**
    * Registers an OIDC workload identity pool provider trusting {@code issuer}, with attribute
-   * mapping {@code google.subject=assertion.sub}.
+   * mapping {@code google.subject=assertion.sub}. Adding a provider of the same pool and name again
+   * replaces it.
    *
+   * @param pool the workload identity pool ID
+   * @param provider the provider ID within the pool
+   * @param issuer the trusted issuer, exactly the tokens' {@code iss}: the cluster's {@code issuer()}
    * @param allowedAudiences the audiences the projected token may carry; none means Google's
    *     default, the provider's resource name with or without {@code https:}
    * @return the provider's resource name, the STS {@code audience}
@@ -147,35 +179,69 @@ public final class FakeGcp extends FakeEndpoint {
     return audience;
   }
 
-  /** Disables (or re-enables) a provider: STS answers {@code invalid_target} while disabled. */
+  /**
+   * Disables (or re-enables) a provider: STS answers {@code invalid_target} while disabled. Unknown
+   * providers are ignored.
+   *
+   * @param audience the provider's resource name, as {@link #addProvider} returned it
+   * @param disabled true to disable, false to enable again
+   */
   public void setProviderDisabled(String audience, boolean disabled) {
     providers.computeIfPresent(audience, (k, p) -> new Provider(p.pool, p.issuer, p.allowedAudiences, disabled));
   }
 
-  /** Deletes a provider: STS answers {@code invalid_target}. */
+  /**
+   * Deletes a provider: STS answers {@code invalid_target}. Tokens already issued through it stay
+   * valid until they expire.
+   *
+   * @param audience the provider's resource name, as {@link #addProvider} returned it
+   */
   public void removeProvider(String audience) {
     providers.remove(audience);
   }
 
   /**
    * The federated principal IAM sees for {@code subject} (the token's {@code sub}) through the pool
-   * of {@code audience}: {@code principal://iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/POOL/subject/SUB}.
+   * of {@code audience}, for {@link #grantWorkloadIdentityUser}.
+   *
+   * @param audience the provider's resource name, as {@link #addProvider} returned it
+   * @param subject the token's {@code sub}, for example {@code system:serviceaccount:default:app}
+   * @return {@code principal://iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/POOL/subject/SUB}
+   * @throws IllegalArgumentException if {@code audience} is not a provider resource name
    */
   public String principal(String audience, String subject) {
     return poolResource(audience) + "/subject/" + subject;
   }
 
-  /** Every identity of the pool of {@code audience}: {@code principalSet://.../workloadIdentityPools/POOL/*}. */
+  /**
+   * Every identity of the pool of {@code audience}, for {@link #grantWorkloadIdentityUser}.
+   *
+   * @param audience the provider's resource name, as {@link #addProvider} returned it
+   * @return {@code principalSet://iam.googleapis.com/projects/N/locations/global/workloadIdentityPools/POOL/*}
+   * @throws IllegalArgumentException if {@code audience} is not a provider resource name
+   */
   public String principalSet(String audience) {
     return poolResource(audience).replace("principal://", "principalSet://") + "/*";
   }
 
-  /** Grants {@code roles/iam.workloadIdentityUser} on {@code serviceAccount} to {@code member} (principal or principalSet). */
+  /**
+   * Grants {@code roles/iam.workloadIdentityUser} on a service account, so federated tokens of the
+   * member may impersonate it. Without a grant, IAM answers 403 {@code PERMISSION_DENIED}.
+   *
+   * @param serviceAccount the service account's email
+   * @param member a {@link #principal} or {@link #principalSet}, compared exactly
+   */
   public void grantWorkloadIdentityUser(String serviceAccount, String member) {
     bindings.computeIfAbsent(serviceAccount, k -> ConcurrentHashMap.newKeySet()).add(member);
   }
 
-  /** Removes a grant made with {@link #grantWorkloadIdentityUser}. */
+  /**
+   * Removes a grant made with {@link #grantWorkloadIdentityUser}; other grants stay. Service-account
+   * tokens already issued stay valid until they expire.
+   *
+   * @param serviceAccount the service account's email
+   * @param member the member as granted
+   */
   public void revokeWorkloadIdentityUser(String serviceAccount, String member) {
     Set<String> members = bindings.get(serviceAccount);
     if (members != null) {
@@ -194,6 +260,9 @@ public final class FakeGcp extends FakeEndpoint {
   /**
    * What this fake knows about an access token it issued, for assertions: who it was issued to and
    * whether it is still valid by the clock.
+   *
+   * @param accessToken an STS or service-account access token, as the client received it
+   * @return what it was issued for, empty if this fake did not issue it
    */
   public Optional<IssuedToken> tokenInfo(String accessToken) {
     return Optional.ofNullable(issued.get(accessToken));
@@ -425,7 +494,15 @@ public final class FakeGcp extends FakeEndpoint {
    * @param audience the provider it was federated through
    */
   public record IssuedToken(String principal, String serviceAccount, List<String> scopes, Instant expiresAt, String audience) {
-    /** Copies the scopes, so the record is immutable. */
+    /**
+     * Copies the scopes, so the record is immutable.
+     *
+     * @param principal the federated principal it represents
+     * @param serviceAccount the service account it belongs to, or {@code null} for a federated STS token
+     * @param scopes its scopes, copied
+     * @param expiresAt when it expires, by the fake's clock
+     * @param audience the provider it was federated through
+     */
     public IssuedToken {
       scopes = List.copyOf(scopes);
     }
@@ -440,13 +517,24 @@ public final class FakeGcp extends FakeEndpoint {
 
     private Builder() {}
 
-    /** The clock for token expiry and subject-token validation; share it with the cluster. Default: system UTC. */
+    /**
+     * The clock for token expiry and subject-token validation; share it with the cluster.
+     *
+     * @param clock the clock, not {@code null}; default the system clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** The project number of the providers. Default {@code 123456789012}. */
+    /**
+     * The project number of the providers.
+     *
+     * @param projectNumber digits only; default {@code 123456789012}
+     * @return this builder
+     * @throws IllegalArgumentException if it is not digits only
+     */
     public Builder projectNumber(String projectNumber) {
       if (!projectNumber.matches("[0-9]+")) {
         throw new IllegalArgumentException("A project number is digits only: " + projectNumber);
@@ -455,7 +543,13 @@ public final class FakeGcp extends FakeEndpoint {
       return this;
     }
 
-    /** The {@code expires_in} of STS tokens. Default 3599 s, as Google sends. */
+    /**
+     * The {@code expires_in} of STS tokens, by the fake's clock.
+     *
+     * @param lifetime a positive whole number of seconds; default 3599 s, as Google sends
+     * @return this builder
+     * @throws IllegalArgumentException if it is not positive or has a fraction of a second
+     */
     public Builder stsTokenLifetime(Duration lifetime) {
       this.stsTokenLifetime = positive(lifetime);
       return this;
@@ -464,13 +558,22 @@ public final class FakeGcp extends FakeEndpoint {
     /**
      * The longest service-account token lifetime IAM grants. Default 1 h; 12 h models the
      * organization policy {@code constraints/iam.allowServiceAccountCredentialLifetimeExtension}.
+     * A request for a longer {@code lifetime} is refused with 400 {@code INVALID_ARGUMENT}.
+     *
+     * @param lifetime a positive whole number of seconds
+     * @return this builder
+     * @throws IllegalArgumentException if it is not positive or has a fraction of a second
      */
     public Builder maxServiceAccountLifetime(Duration lifetime) {
       this.maxServiceAccountLifetime = positive(lifetime);
       return this;
     }
 
-    /** Starts the fake. */
+    /**
+     * Starts the fake.
+     *
+     * @return the started server, with no provider and no binding yet
+     */
     public FakeGcp build() {
       return new FakeGcp(this);
     }

@@ -48,22 +48,41 @@ public final class FakeGcpMetadataServer extends FakeEndpoint {
     this.tokenLifetime = b.tokenLifetime;
   }
 
-  /** Starts a metadata server with the defaults. */
+  /**
+   * Starts a metadata server with the defaults: system clock, 3599-second tokens, service account
+   * {@code my-project.svc.id.goog}, project {@code my-project}.
+   *
+   * @return the started server, answering at once
+   */
   public static FakeGcpMetadataServer start() {
     return builder().build();
   }
 
-  /** A builder for a metadata server. */
+  /**
+   * A builder for a metadata server with another clock, token lifetime, service account or project.
+   *
+   * @return a builder with the defaults of {@link #start()}
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** {@code 127.0.0.1:PORT}, the value for {@code GCE_METADATA_HOST}. */
+  /**
+   * Where the server listens, in the form google-auth reads from the environment.
+   *
+   * @return {@code 127.0.0.1:PORT}, the value for {@code GCE_METADATA_HOST} (no scheme, no path)
+   */
   public String host() {
     return "127.0.0.1:" + port();
   }
 
-  /** The scopes a token was issued for, if this server issued it. */
+  /**
+   * The scopes a token was issued for, to check what a client asked for.
+   *
+   * @param accessToken the access token as the client received it
+   * @return the requested scopes, {@code cloud-platform} when the request named none; empty if this
+   *     server did not issue the token
+   */
   public Optional<List<String>> scopesOf(String accessToken) {
     return Optional.ofNullable(issued.get(accessToken)).map(Issued::scopes);
   }
@@ -123,31 +142,56 @@ public final class FakeGcpMetadataServer extends FakeEndpoint {
 
     private Builder() {}
 
-    /** The clock for token expiry. Default: system UTC. */
+    /**
+     * The clock for token expiry; share it with the code under test.
+     *
+     * @param clock the clock, not {@code null}; default the system clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** The {@code expires_in} of tokens. Default 3599 s. */
+    /**
+     * The {@code expires_in} of tokens.
+     *
+     * @param lifetime the lifetime, sent in whole seconds (a fraction is dropped); default 3599 s
+     * @return this builder
+     */
     public Builder tokenLifetime(Duration lifetime) {
       this.tokenLifetime = Objects.requireNonNull(lifetime, "lifetime");
       return this;
     }
 
-    /** The email of the default service account (on GKE: the bound GSA, or the workload pool). */
+    /**
+     * The email of the default service account, served at {@code .../default/email}.
+     *
+     * @param email on GKE, the bound Google service account, or the workload pool ({@code
+     *     PROJECT.svc.id.goog}) for direct federation; default {@code my-project.svc.id.goog}
+     * @return this builder
+     */
     public Builder serviceAccount(String email) {
       this.serviceAccount = Objects.requireNonNull(email, "email");
       return this;
     }
 
-    /** The project ID. Default {@code my-project}. */
+    /**
+     * The project ID, served at {@code /computeMetadata/v1/project/project-id}.
+     *
+     * @param projectId the ID; default {@code my-project}
+     * @return this builder
+     */
     public Builder projectId(String projectId) {
       this.projectId = Objects.requireNonNull(projectId, "projectId");
       return this;
     }
 
-    /** Starts the server. */
+    /**
+     * Starts the server.
+     *
+     * @return the started server, answering at once
+     */
     public FakeGcpMetadataServer build() {
       return new FakeGcpMetadataServer(this);
     }

@@ -52,6 +52,8 @@ public final class Fault {
    * @param httpStatus the HTTP status, 400-599
    * @param code the cloud's error code
    * @param message the human-readable error text
+   * @return a fault of kind {@link Kind#ERROR}
+   * @throws IllegalArgumentException if {@code httpStatus} is not an error status
    */
   public static Fault error(int httpStatus, String code, String message) {
     if (httpStatus < 400 || httpStatus > 599) {
@@ -64,6 +66,8 @@ public final class Fault {
   /**
    * The cloud's throttling response. {@link #status()} is 429 as a hint; a cloud that throttles
    * with another status (AWS STS answers {@code Throttling} with 400) renders its own.
+   *
+   * @return the throttling fault (one shared instance)
    */
   public static Fault throttled() {
     return THROTTLED;
@@ -73,6 +77,8 @@ public final class Fault {
    * A server error in the cloud's format.
    *
    * @param status the HTTP status, 500-599
+   * @return a fault of kind {@link Kind#SERVER_ERROR}
+   * @throws IllegalArgumentException if {@code status} is not a 5xx status
    */
   public static Fault serverError(int status) {
     if (status < 500 || status > 599) {
@@ -81,32 +87,57 @@ public final class Fault {
     return new Fault(Kind.SERVER_ERROR, status, null, null);
   }
 
-  /** The connection is closed before any response byte is sent. */
+  /**
+   * The connection is closed before any response byte is sent.
+   *
+   * @return the reset fault (one shared instance)
+   */
   public static Fault connectionReset() {
     return RESET;
   }
 
-  /** A 200 response with the normal headers whose body is truncated. */
+  /**
+   * A 200 response with the normal headers whose body is truncated.
+   *
+   * @return the malformed-body fault (one shared instance)
+   */
   public static Fault malformedBody() {
     return MALFORMED;
   }
 
-  /** The kind of failure. */
+  /**
+   * The kind of failure.
+   *
+   * @return the kind, which decides how the fake server answers
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** The HTTP status to answer with: the chosen one, 429 for throttling, 200 for a malformed body, 0 for a reset. */
+  /**
+   * The HTTP status to answer with.
+   *
+   * @return the chosen one for an error or server error, 429 for throttling, 200 for a malformed body,
+   *     0 for a reset (no response at all)
+   */
   public int status() {
     return status;
   }
 
-  /** The cloud error code; present only for {@link Kind#ERROR}. */
+  /**
+   * The cloud error code.
+   *
+   * @return the code; present only for {@link Kind#ERROR}
+   */
   public Optional<String> code() {
     return Optional.ofNullable(code);
   }
 
-  /** The error text; present only for {@link Kind#ERROR}. */
+  /**
+   * The error text.
+   *
+   * @return the text; present only for {@link Kind#ERROR}
+   */
   public Optional<String> message() {
     return Optional.ofNullable(message);
   }

@@ -37,17 +37,34 @@ public final class Faults {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /** Faults whose rate limit follows the system clock. */
+  /**
+   * Faults whose rate limit follows the system clock.
+   *
+   * @return faults with nothing configured: every request is answered normally
+   */
   public static Faults create() {
     return create(Clock.systemUTC());
   }
 
-  /** Faults whose rate-limit windows follow {@code clock}. */
+  /**
+   * Faults whose rate-limit windows follow the given clock.
+   *
+   * @param clock the clock that decides which one-second window a request falls in; a {@link
+   *     TestClock} makes the limit deterministic
+   * @return faults with nothing configured: every request is answered normally
+   */
   public static Faults create(Clock clock) {
     return new Faults(clock);
   }
 
-  /** Delays every response by {@code latency} (real time: use it to test client timeouts). */
+  /**
+   * Delays every response, faults included, to test client timeouts. This is real time, not the
+   * clock's: keep it short, or just over the client's timeout.
+   *
+   * @param latency the delay, zero for none; not negative
+   * @return this, for chaining
+   * @throws IllegalArgumentException if {@code latency} is negative
+   */
   public synchronized Faults latency(Duration latency) {
     if (latency.isNegative()) {
       throw new IllegalArgumentException("latency must not be negative: " + latency);
@@ -56,12 +73,29 @@ public final class Faults {
     return this;
   }
 
-  /** Fails the next {@code n} requests with {@code fault}. */
+  /**
+   * Fails the next requests, whatever their path, then answers normally again.
+   *
+   * @param n how many requests fail, at least 1
+   * @param fault the failure each of them gets
+   * @return this, for chaining
+   * @throws IllegalArgumentException if {@code n} is less than 1
+   */
   public Faults failNext(int n, Fault fault) {
     return failNext(null, n, fault);
   }
 
-  /** Fails the next {@code n} requests whose path starts with {@code pathPrefix} with {@code fault}. */
+  /**
+   * Fails the next requests to some paths only; requests to other paths are answered normally and
+   * do not use up the count.
+   *
+   * @param pathPrefix the start of the paths that fail (for example {@code /oauth2/}), or {@code
+   *     null} for every path
+   * @param n how many matching requests fail, at least 1
+   * @param fault the failure each of them gets
+   * @return this, for chaining
+   * @throws IllegalArgumentException if {@code n} is less than 1
+   */
   public synchronized Faults failNext(String pathPrefix, int n, Fault fault) {
     if (n < 1) {
       throw new IllegalArgumentException("n must be at least 1, got " + n);
@@ -70,12 +104,25 @@ public final class Faults {
     return this;
   }
 
-  /** Fails every request with {@code fault} until {@link #clear()}: an outage. */
+  /**
+   * Fails every request until {@link #clear()}: an outage. Faults queued after it never apply to
+   * the requests it matches.
+   *
+   * @param fault the failure every request gets
+   * @return this, for chaining
+   */
   public Faults failAlways(Fault fault) {
     return failAlways(null, fault);
   }
 
-  /** Fails every request whose path starts with {@code pathPrefix} until {@link #clear()}. */
+  /**
+   * Fails every request to some paths until {@link #clear()}: an outage of one endpoint of a server
+   * that hosts several.
+   *
+   * @param pathPrefix the start of the paths that fail, or {@code null} for every path
+   * @param fault the failure every matching request gets
+   * @return this, for chaining
+   */
   public synchronized Faults failAlways(String pathPrefix, Fault fault) {
     queue.add(new Entry(pathPrefix, Integer.MAX_VALUE, Objects.requireNonNull(fault, "fault")));
     return this;
@@ -83,7 +130,12 @@ public final class Faults {
 
   /**
    * Allows {@code requestsPerSecond} requests per one-second window of the clock; the ones beyond
-   * get {@link Fault#throttled()}.
+   * get {@link Fault#throttled()}. Setting a limit starts counting afresh.
+   *
+   * @param requestsPerSecond how many requests a window answers normally, at least 1
+   * @return this, for chaining
+   * @throws IllegalArgumentException if {@code requestsPerSecond} is less than 1; use {@link #clear()}
+   *     to remove the limit
    */
   public synchronized Faults rateLimit(int requestsPerSecond) {
     if (requestsPerSecond < 1) {
@@ -94,7 +146,11 @@ public final class Faults {
     return this;
   }
 
-  /** Removes every fault, the latency and the rate limit. */
+  /**
+   * Removes every fault, the latency and the rate limit: the server answers normally again.
+   *
+   * @return this, for chaining
+   */
   public synchronized Faults clear() {
     queue.clear();
     latency = Duration.ZERO;
@@ -112,7 +168,12 @@ public final class Faults {
     return latency;
   }
 
-  /** How many queued failures are left (an outage counts as one). */
+  /**
+   * How many queued failures are left, to check that a test used them all.
+   *
+   * @return the requests still to fail, counting an outage ({@link #failAlways}) as one; the rate
+   *     limit is not counted
+   */
   public synchronized int pending() {
     int n = 0;
     for (Entry e : queue) {

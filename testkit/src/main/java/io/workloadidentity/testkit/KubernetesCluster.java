@@ -75,37 +75,67 @@ public final class KubernetesCluster extends FakeEndpoint {
     this.publishedKeys = new JWKSet(signingKey.toPublicJWK());
   }
 
-  /** Starts a cluster with the defaults: plain HTTP on 127.0.0.1, the system clock. */
+  /**
+   * Starts a cluster with the defaults: plain HTTP on 127.0.0.1, the system clock.
+   *
+   * @return the started cluster, with a fresh signing key
+   */
   public static KubernetesCluster start() {
     return builder().build();
   }
 
-  /** A builder for a cluster with a custom clock, HTTPS or issuer. */
+  /**
+   * A builder for a cluster with a custom clock, HTTPS or issuer.
+   *
+   * @return a builder with the defaults of {@link #start()}
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The issuer URL ({@code iss} claim and discovery {@code issuer}), without a trailing slash. */
+  /**
+   * The issuer the fake clouds must trust.
+   *
+   * @return the issuer URL ({@code iss} claim and discovery {@code issuer}), without a trailing
+   *     slash: this server's base URL unless {@link Builder#issuer} set another
+   */
   public String issuer() {
     return issuer;
   }
 
-  /** The URL of the discovery document on this server. */
+  /**
+   * The URL of the discovery document on this server (also when the issuer is overridden).
+   *
+   * @return {@code http(s)://127.0.0.1:PORT/.well-known/openid-configuration}
+   */
   public String discoveryUri() {
     return url(DISCOVERY_PATH);
   }
 
-  /** The URL of the key set ({@code jwks_uri}). */
+  /**
+   * The URL of the key set, as the discovery document's {@code jwks_uri} names it.
+   *
+   * @return {@code http(s)://127.0.0.1:PORT/openid/v1/jwks}
+   */
   public String jwksUri() {
     return url(JWKS_PATH);
   }
 
-  /** The published public keys (the current signing key and any keys rotated out but not retired). */
+  /**
+   * The published public keys, as the key-set endpoint serves them now; pass them to {@link
+   * io.workloadidentity.core.ProjectedToken#verify} to check a token offline.
+   *
+   * @return the current signing key first, then keys rotated out but not retired
+   */
   public JWKSet publicKeys() {
     return publishedKeys;
   }
 
-  /** The {@code kid} of the key that signs newly minted tokens. */
+  /**
+   * The key that signs newly minted tokens.
+   *
+   * @return its {@code kid}, as in minted tokens' headers
+   */
   public String signingKeyId() {
     return signingKey.getKeyID();
   }
@@ -115,6 +145,8 @@ public final class KubernetesCluster extends FakeEndpoint {
    * claims {@code aud} (always an array), {@code exp}, {@code iat}, {@code iss}, {@code jti},
    * {@code kubernetes.io}, {@code nbf} (= {@code iat}) and {@code sub}.
    *
+   * @param spec the subject, audiences and lifetime of the token; times are taken from the cluster's
+   *     clock
    * @return the compact JWT; a bearer secret for the fake clouds, so don't log it
    */
   public String mint(TokenSpec spec) {
@@ -125,6 +157,9 @@ public final class KubernetesCluster extends FakeEndpoint {
    * Mints a token like {@link #mint} but signed with a private key that is not the cluster's, while
    * naming the current signing key's {@code kid}: a forgery that verifiers must reject for its
    * signature.
+   *
+   * @param spec the subject, audiences and lifetime of the token
+   * @return the compact JWT, well formed and with valid claims; only its signature is wrong
    */
   public String mintForged(TokenSpec spec) {
     RSAKey forger;
@@ -171,6 +206,12 @@ public final class KubernetesCluster extends FakeEndpoint {
   /**
    * Writes a projected volume for {@code spec} into {@code dir} in the kubelet's layout, with a
    * freshly minted token; see {@link ProjectedVolume}.
+   *
+   * @param dir the mount directory, created if needed; it must not hold a projected volume already
+   * @param spec what every token of the volume is minted from
+   * @return the volume; close it to delete the files it wrote
+   * @throws IllegalArgumentException if {@code dir} already holds a projected volume
+   * @throws java.io.UncheckedIOException if the directory or files cannot be written
    */
   public ProjectedVolume projectedVolume(Path dir, TokenSpec spec) {
     return new ProjectedVolume(this, dir, spec);
@@ -326,7 +367,13 @@ public final class KubernetesCluster extends FakeEndpoint {
 
     private Builder() {}
 
-    /** The clock for {@code iat}/{@code nbf}/{@code exp} and projected-volume rotation. Default: system UTC. */
+    /**
+     * The clock for {@code iat}/{@code nbf}/{@code exp} and projected-volume rotation; share it with
+     * the fake clouds and the code under test.
+     *
+     * @param clock the clock, not {@code null}; default the system clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -335,6 +382,9 @@ public final class KubernetesCluster extends FakeEndpoint {
     /**
      * Whether to serve HTTPS with a certificate from the testkit CA (trusted by {@link KubernetesCluster#sslContext()}).
      * Default false: plain HTTP on loopback.
+     *
+     * @param https true for HTTPS
+     * @return this builder
      */
     public Builder https(boolean https) {
       this.https = https;
@@ -345,13 +395,20 @@ public final class KubernetesCluster extends FakeEndpoint {
      * Overrides the issuer ({@code iss} of minted tokens and the discovery {@code issuer}); by
      * default it is this server's base URL. An issuer that is not this server's URL is one a
      * cloud cannot reach, as with a private cluster's {@code https://kubernetes.default.svc}.
+     *
+     * @param issuer the issuer URL; a trailing slash is removed
+     * @return this builder
      */
     public Builder issuer(String issuer) {
       this.issuer = Objects.requireNonNull(issuer, "issuer");
       return this;
     }
 
-    /** Starts the cluster. */
+    /**
+     * Starts the cluster.
+     *
+     * @return the started cluster, with a fresh signing key
+     */
     public KubernetesCluster build() {
       return new KubernetesCluster(this);
     }

@@ -90,17 +90,31 @@ public final class ProjectedVolume implements AutoCloseable {
     current = first;
   }
 
-  /** The directory the volume is mounted at. */
+  /**
+   * The directory the volume is mounted at.
+   *
+   * @return the absolute mount directory, the one given to {@link KubernetesCluster#projectedVolume}
+   */
   public Path directory() {
     return dir;
   }
 
-  /** The user-visible token path, {@code dir/token}: point your code (or the cloud's env variable) here. */
+  /**
+   * The user-visible token path: point your code (or the cloud's environment variable) here.
+   *
+   * @return {@code dir/token}, a symbolic link to {@code ..data/token}
+   */
   public Path tokenFile() {
     return dir.resolve(TOKEN_FILE);
   }
 
-  /** The timestamped directory {@code ..data} currently points to. */
+  /**
+   * The timestamped directory {@code ..data} currently points to, which changes at each atomic
+   * rotation.
+   *
+   * @return the absolute path of that directory
+   * @throws java.io.UncheckedIOException if {@code ..data} cannot be read (for example after {@link #close()})
+   */
   public synchronized Path dataDirectory() {
     try {
       return dir.resolve(Files.readSymbolicLink(dir.resolve("..data")));
@@ -109,7 +123,11 @@ public final class ProjectedVolume implements AutoCloseable {
     }
   }
 
-  /** The spec tokens are minted from. */
+  /**
+   * The spec tokens are minted from.
+   *
+   * @return the spec given at creation; every rotation mints from it
+   */
   public TokenSpec spec() {
     return spec;
   }
@@ -117,22 +135,38 @@ public final class ProjectedVolume implements AutoCloseable {
   /**
    * The last token this volume wrote by minting (at creation or by a rotation). After {@link
    * #writeRaw(String)} or {@link #writeEmpty()} the file holds something else.
+   *
+   * @return the parsed token; its {@link ProjectedToken#value()} is what the file held after that write
    */
   public ProjectedToken current() {
     return current;
   }
 
-  /** How many times the token was rotated. */
+  /**
+   * How many times the token was rotated.
+   *
+   * @return the rotations that wrote a new token; not the first token, not rotations in {@link
+   *     Mode#STOPPED}, not {@link #writeRaw(String)}
+   */
   public synchronized int rotations() {
     return rotations;
   }
 
-  /** The current mode. */
+  /**
+   * The current mode.
+   *
+   * @return how the next rotation is written; {@link Mode#ATOMIC} unless changed
+   */
   public synchronized Mode mode() {
     return mode;
   }
 
-  /** Switches how later rotations are written. */
+  /**
+   * Switches how later rotations are written; the file as it is stays untouched.
+   *
+   * @param mode the kubelet behaviour to model, not {@code null}
+   * @return this, for chaining
+   */
   public synchronized ProjectedVolume mode(Mode mode) {
     this.mode = Objects.requireNonNull(mode, "mode");
     return this;
@@ -141,6 +175,9 @@ public final class ProjectedVolume implements AutoCloseable {
   /**
    * An action run in {@link Mode#IN_PLACE} between the two writes, while the file holds half the
    * token: lets a test read the file at exactly that moment, without racing.
+   *
+   * @param action run on the rotating thread, with the volume's lock held; not {@code null}
+   * @return this, for chaining
    */
   public synchronized ProjectedVolume onPartialWrite(Runnable action) {
     this.onPartialWrite = Objects.requireNonNull(action, "action");
@@ -196,7 +233,15 @@ public final class ProjectedVolume implements AutoCloseable {
     writeRaw("");
   }
 
-  /** Overwrites the real file in place with {@code content} (garbage, a truncated token, ...). */
+  /**
+   * Overwrites the real file in place (truncate, then write), as an editing human or a broken writer
+   * would. {@link #current()} does not change.
+   *
+   * @param content what the file should hold, written as UTF-8: garbage, a truncated token, a token
+   *     with a trailing newline, ...
+   * @throws IllegalStateException if the volume is closed
+   * @throws java.io.UncheckedIOException if the file cannot be written
+   */
   public synchronized void writeRaw(String content) {
     ensureOpen();
     try (FileChannel ch = FileChannel.open(realFile(), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {

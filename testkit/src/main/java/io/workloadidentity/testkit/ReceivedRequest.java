@@ -31,7 +31,19 @@ public record ReceivedRequest(
     int status,
     Optional<Fault> fault) {
 
-  /** Copies the headers (names lower-cased) so the record is immutable. */
+  /**
+   * Copies the headers, names lower-cased (values of names that differ only in case are merged), so
+   * the record is immutable.
+   *
+   * @param method the HTTP method
+   * @param path the path, without the query string
+   * @param query the raw query string, empty if none
+   * @param headers the headers as received, copied
+   * @param body the body as UTF-8 text, empty if none
+   * @param receivedAt when it arrived, by the server's clock
+   * @param status the HTTP status answered, or 0 when the connection was reset
+   * @param fault the injected fault that produced the answer, or empty
+   */
   public ReceivedRequest {
     Map<String, List<String>> copy = new java.util.HashMap<>();
     headers.forEach((k, v) -> copy.merge(k.toLowerCase(java.util.Locale.ROOT), List.copyOf(v),
@@ -39,7 +51,12 @@ public record ReceivedRequest(
     headers = Map.copyOf(copy);
   }
 
-  /** The first value of a header (case-insensitive name). */
+  /**
+   * The first value of a header.
+   *
+   * @param name the header name, in any case
+   * @return its first value, empty if the request did not have it
+   */
   public Optional<String> header(String name) {
     List<String> values = headers.get(name.toLowerCase(java.util.Locale.ROOT));
     return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
@@ -48,12 +65,18 @@ public record ReceivedRequest(
   /**
    * The body decoded as an {@code application/x-www-form-urlencoded} form (the first value of each
    * field), as AWS STS, Entra ID and Google STS receive it.
+   *
+   * @return field names to their first decoded value; empty for an empty body
    */
   public Map<String, String> form() {
     return Forms.decode(body);
   }
 
-  /** The query string decoded like a form. */
+  /**
+   * The query string decoded like a form.
+   *
+   * @return parameter names to their first decoded value; empty when there is no query
+   */
   public Map<String, String> queryParameters() {
     return Forms.decode(query);
   }

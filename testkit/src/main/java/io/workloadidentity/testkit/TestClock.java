@@ -22,23 +22,44 @@ public final class TestClock extends Clock {
     this.zone = zone;
   }
 
-  /** A clock stopped at the current system time, truncated to whole seconds like JWT times. */
+  /**
+   * A clock stopped at the current system time, truncated to whole seconds like JWT times. Starting
+   * near the real time keeps tokens plausible for code that also looks at the system clock.
+   *
+   * @return a new clock in UTC
+   */
   public static TestClock create() {
     return at(Instant.ofEpochSecond(Instant.now().getEpochSecond()));
   }
 
-  /** A clock stopped at {@code instant}. */
+  /**
+   * A clock stopped at a chosen instant, for tests that need exact times.
+   *
+   * @param instant the time the clock shows until it is moved, not {@code null}
+   * @return a new clock in UTC
+   */
   public static TestClock at(Instant instant) {
     return new TestClock(instant, ZoneOffset.UTC);
   }
 
-  /** Moves the clock forward (or backward, with a negative duration); returns the new time. */
+  /**
+   * Moves the clock forward, or backward with a negative duration. Only the time changes: nothing
+   * scheduled on the clock runs by itself; code that polls the clock sees the new time on its next
+   * read.
+   *
+   * @param duration how far to move
+   * @return the new time
+   */
   public synchronized Instant advance(Duration duration) {
     now = now.plus(duration);
     return now;
   }
 
-  /** Sets the clock to {@code instant}. */
+  /**
+   * Sets the clock, forward or backward.
+   *
+   * @param instant the new time, not {@code null}
+   */
   public synchronized void set(Instant instant) {
     now = Objects.requireNonNull(instant, "instant");
   }

@@ -50,17 +50,32 @@ public final class TokenSpec {
     this.issuedAt = b.issuedAt;
   }
 
-  /** A spec with the defaults and the given audiences. */
+  /**
+   * A spec with the defaults (service account {@code default/default}, one-hour lifetime) and the
+   * given audiences.
+   *
+   * @param audiences the {@code aud} values, at least one, none blank
+   * @return the spec
+   * @throws IllegalArgumentException if there is no audience or one is blank
+   */
   public static TokenSpec of(String... audiences) {
     return builder().audiences(audiences).build();
   }
 
-  /** A builder; {@link Builder#audiences(String...)} is required. */
+  /**
+   * A builder; {@link Builder#audiences(String...)} is required.
+   *
+   * @return a builder with the defaults and no audience
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** A builder initialised from this spec. */
+  /**
+   * A builder initialised from this spec, to derive a variant (another service account, say).
+   *
+   * @return a new builder; changing it does not change this spec
+   */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.namespace = namespace;
@@ -74,37 +89,66 @@ public final class TokenSpec {
     return b;
   }
 
-  /** The service account's namespace. Default {@code default}. */
+  /**
+   * The service account's namespace.
+   *
+   * @return the namespace; {@code default} unless set
+   */
   public String namespace() {
     return namespace;
   }
 
-  /** The service account's name. Default {@code default}. */
+  /**
+   * The service account's name.
+   *
+   * @return the name; {@code default} unless set
+   */
   public String serviceAccount() {
     return serviceAccount;
   }
 
-  /** The {@code sub} claim: {@code system:serviceaccount:<namespace>:<serviceAccount>}. */
+  /**
+   * The {@code sub} claim, which cloud trust policies match on.
+   *
+   * @return {@code system:serviceaccount:<namespace>:<serviceAccount>}
+   */
   public String subject() {
     return "system:serviceaccount:" + namespace + ":" + serviceAccount;
   }
 
-  /** The {@code aud} claim values (never empty). */
+  /**
+   * The {@code aud} claim values.
+   *
+   * @return the audiences in order, unmodifiable, never empty
+   */
   public List<String> audiences() {
     return audiences;
   }
 
-  /** The requested lifetime ({@code exp - iat}, or {@code warnafter - iat} when extended). Default 1 hour. */
+  /**
+   * The requested lifetime ({@code serviceAccountToken.expirationSeconds}).
+   *
+   * @return {@code exp - iat}, or {@code warnafter - iat} when extended; one hour unless set
+   */
   public Duration lifetime() {
     return lifetime;
   }
 
-  /** The pod the token is bound to. Default {@code <serviceAccount>-6d5f8b7c9-x7k2p}. */
+  /**
+   * The pod the token is bound to.
+   *
+   * @return the name in {@code kubernetes.io.pod.name}; {@code <serviceAccount>-6d5f8b7c9-x7k2p}
+   *     unless set
+   */
   public String podName() {
     return podName != null ? podName : serviceAccount + "-6d5f8b7c9-x7k2p";
   }
 
-  /** The node the pod runs on. Default {@code testkit-node}. */
+  /**
+   * The node the pod runs on.
+   *
+   * @return the name in {@code kubernetes.io.node.name}; {@code testkit-node} unless set
+   */
   public String nodeName() {
     return nodeName;
   }
@@ -113,12 +157,18 @@ public final class TokenSpec {
    * Whether the token is "extended" like kube-apiserver's default API-audience tokens: {@code exp}
    * one year ahead and {@code warnafter} at the requested lifetime. Default false (cloud audiences
    * are never extended).
+   *
+   * @return true for an extended token
    */
   public boolean extended() {
     return extended;
   }
 
-  /** A fixed issue time; empty (the default) means "now by the cluster's clock". */
+  /**
+   * A fixed issue time, for tokens issued in the past or the future.
+   *
+   * @return the {@code iat} in whole seconds; empty (the default) means "now by the cluster's clock"
+   */
   public Optional<Instant> issuedAt() {
     return Optional.ofNullable(issuedAt);
   }
@@ -154,24 +204,48 @@ public final class TokenSpec {
 
     private Builder() {}
 
-    /** The service account's namespace. */
+    /**
+     * The service account's namespace.
+     *
+     * @param namespace not blank; default {@code default}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code namespace} is null or blank
+     */
     public Builder namespace(String namespace) {
       this.namespace = nonBlank(namespace, "namespace");
       return this;
     }
 
-    /** The service account's name. */
+    /**
+     * The service account's name; it also names the default pod.
+     *
+     * @param serviceAccount not blank; default {@code default}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code serviceAccount} is null or blank
+     */
     public Builder serviceAccount(String serviceAccount) {
       this.serviceAccount = nonBlank(serviceAccount, "serviceAccount");
       return this;
     }
 
-    /** The audiences (required, at least one). */
+    /**
+     * The audiences (required, at least one).
+     *
+     * @param audiences the {@code aud} values in order, none blank
+     * @return this builder
+     * @throws IllegalArgumentException if there is no audience or one is blank
+     */
     public Builder audiences(String... audiences) {
       return audiences(Arrays.asList(audiences));
     }
 
-    /** The audiences (required, at least one). */
+    /**
+     * The audiences (required, at least one).
+     *
+     * @param audiences the {@code aud} values in order, none blank; copied
+     * @return this builder
+     * @throws IllegalArgumentException if there is no audience or one is blank
+     */
     public Builder audiences(List<String> audiences) {
       if (audiences == null || audiences.isEmpty()) {
         throw new IllegalArgumentException("A projected token needs at least one audience");
@@ -184,6 +258,10 @@ public final class TokenSpec {
     /**
      * The lifetime, at least {@link #MIN_LIFETIME} as Kubernetes requires. To test expiry, advance
      * a {@link TestClock} instead of asking for a shorter token.
+     *
+     * @param lifetime the requested lifetime; default {@link #DEFAULT_LIFETIME}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code lifetime} is under {@link #MIN_LIFETIME}
      */
     public Builder lifetime(Duration lifetime) {
       if (lifetime.compareTo(MIN_LIFETIME) < 0) {
@@ -194,31 +272,60 @@ public final class TokenSpec {
       return this;
     }
 
-    /** The pod name in {@code kubernetes.io.pod.name}. */
+    /**
+     * The pod name in {@code kubernetes.io.pod.name}.
+     *
+     * @param podName not blank; by default derived from the service account
+     * @return this builder
+     * @throws IllegalArgumentException if {@code podName} is null or blank
+     */
     public Builder podName(String podName) {
       this.podName = nonBlank(podName, "podName");
       return this;
     }
 
-    /** The node name in {@code kubernetes.io.node.name}. */
+    /**
+     * The node name in {@code kubernetes.io.node.name}.
+     *
+     * @param nodeName not blank; default {@code testkit-node}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code nodeName} is null or blank
+     */
     public Builder nodeName(String nodeName) {
       this.nodeName = nonBlank(nodeName, "nodeName");
       return this;
     }
 
-    /** Whether to mint an extended token ({@code exp} in a year, {@code warnafter} at the lifetime). */
+    /**
+     * Whether to mint an extended token ({@code exp} in a year, {@code warnafter} at the lifetime),
+     * as kube-apiserver does for its own audience: to test that such a token is recognised as the
+     * wrong file for a cloud.
+     *
+     * @param extended true for an extended token; default false
+     * @return this builder
+     */
     public Builder extended(boolean extended) {
       this.extended = extended;
       return this;
     }
 
-    /** A fixed issue time (truncated to seconds) instead of the cluster clock's "now". */
+    /**
+     * A fixed issue time instead of the cluster clock's "now".
+     *
+     * @param issuedAt the {@code iat}, truncated to whole seconds; {@code null} for the clock's now
+     * @return this builder
+     */
     public Builder issuedAt(Instant issuedAt) {
       this.issuedAt = issuedAt == null ? null : Instant.ofEpochSecond(issuedAt.getEpochSecond());
       return this;
     }
 
-    /** Builds the spec. */
+    /**
+     * Builds the spec.
+     *
+     * @return an immutable spec; the builder may be reused
+     * @throws IllegalStateException if no audience was set
+     */
     public TokenSpec build() {
       if (audiences == null) {
         throw new IllegalStateException("TokenSpec needs audiences(...), e.g. \"sts.amazonaws.com\"");

@@ -86,7 +86,12 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
     this.providers = Collections.unmodifiableMap(all);
   }
 
-  /** A builder for an extension to register with {@code @RegisterExtension}. */
+  /**
+   * A builder for an extension to register with {@code @RegisterExtension}, for settings or
+   * injectable types {@link WorkloadIdentityTest} does not offer.
+   *
+   * @return a builder with the defaults: audience {@value #DEFAULT_AUDIENCE}, plain HTTP
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -163,22 +168,43 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
       this.providers = providers;
     }
 
-    /** The scope's clock (shared by everything the extension starts). */
+    /**
+     * The scope's clock, shared by everything the extension starts.
+     *
+     * @return the clock, started on first use at the current time
+     */
     public TestClock clock() {
       return get(TestClock.class);
     }
 
-    /** The scope's cluster. */
+    /**
+     * The scope's cluster.
+     *
+     * @return the cluster, started on first use with the scope's clock
+     */
     public KubernetesCluster cluster() {
       return get(KubernetesCluster.class);
     }
 
-    /** The scope's projected volume. */
+    /**
+     * The scope's projected volume.
+     *
+     * @return the volume, written on first use into a new temporary directory from the configured
+     *     token spec
+     */
     public ProjectedVolume volume() {
       return get(ProjectedVolume.class);
     }
 
-    /** The scope's instance of any provided type, started on first use. */
+    /**
+     * The scope's instance of any provided type, started on first use; later calls return the same
+     * instance.
+     *
+     * @param <T> the type
+     * @param type a built-in type or one registered with {@link Builder#provide}
+     * @return the instance; an {@link AutoCloseable} one is closed when the scope ends
+     * @throws IllegalArgumentException if the extension cannot provide {@code type}
+     */
     public synchronized <T> T get(Class<T> type) {
       Object existing = instances.get(type);
       if (existing != null) {
@@ -196,7 +222,13 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
       return created;
     }
 
-    /** Runs {@code cleanup} when the scope ends (before closing what was started earlier). */
+    /**
+     * Runs {@code cleanup} when the scope ends. Everything is closed in reverse order of
+     * registration, so a cleanup runs before what was started earlier is closed.
+     *
+     * @param cleanup the action, not {@code null}; its exception fails the test after the other
+     *     cleanups have run
+     */
     public synchronized void onClose(AutoCloseable cleanup) {
       closeables.add(Objects.requireNonNull(cleanup, "cleanup"));
     }
@@ -230,18 +262,36 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
 
     private Builder() {}
 
-    /** The spec of the token in the injected {@link ProjectedVolume}. */
+    /**
+     * The spec of the token in the injected {@link ProjectedVolume}.
+     *
+     * @param spec the spec, not {@code null}; default {@code TokenSpec.of(DEFAULT_AUDIENCE)}
+     * @return this builder
+     */
     public Builder tokenSpec(TokenSpec spec) {
       this.spec = Objects.requireNonNull(spec, "spec");
       return this;
     }
 
-    /** Shorthand for a token spec with the defaults and these audiences. */
+    /**
+     * Shorthand for a token spec with the defaults and these audiences; replaces any {@link
+     * #tokenSpec} set before.
+     *
+     * @param audiences the {@code aud} values, at least one
+     * @return this builder
+     * @throws IllegalArgumentException if there is no audience or one is blank
+     */
     public Builder audiences(String... audiences) {
       return tokenSpec(TokenSpec.of(audiences));
     }
 
-    /** Whether the cluster serves HTTPS. Default false. */
+    /**
+     * Whether the cluster serves its discovery document and keys over HTTPS, with a testkit-CA
+     * certificate.
+     *
+     * @param https true for HTTPS; default false
+     * @return this builder
+     */
     public Builder https(boolean https) {
       this.https = https;
       return this;
@@ -249,14 +299,24 @@ public final class WorkloadIdentityExtension implements ParameterResolver, After
 
     /**
      * Makes {@code type} injectable, created by {@code factory} once per scope; an {@link
-     * AutoCloseable} result is closed when the scope ends.
+     * AutoCloseable} result is closed when the scope ends. A built-in type can be replaced this way.
+     *
+     * @param <T> the type
+     * @param type the parameter type to inject, matched exactly (not by subtype)
+     * @param factory creates the instance from the scope's resources (the cluster, the clock, ...);
+     *     must not return {@code null}
+     * @return this builder
      */
     public <T> Builder provide(Class<T> type, Function<Resources, ? extends T> factory) {
       extra.put(Objects.requireNonNull(type, "type"), Objects.requireNonNull(factory, "factory"));
       return this;
     }
 
-    /** Builds the extension. */
+    /**
+     * Builds the extension.
+     *
+     * @return the extension, to assign to a {@code @RegisterExtension} field
+     */
     public WorkloadIdentityExtension build() {
       return new WorkloadIdentityExtension(new Settings(spec, https), extra);
     }

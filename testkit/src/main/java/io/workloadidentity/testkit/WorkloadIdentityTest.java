@@ -28,15 +28,32 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Inherited
 @ExtendWith(WorkloadIdentityExtension.class)
 public @interface WorkloadIdentityTest {
-  /** The audiences of the token in the injected {@link ProjectedVolume}. */
+  /**
+   * The audiences of the token in the injected {@link ProjectedVolume}.
+   *
+   * @return the {@code aud} values, in order; by default {@value WorkloadIdentityExtension#DEFAULT_AUDIENCE}
+   */
   String[] audiences() default {WorkloadIdentityExtension.DEFAULT_AUDIENCE};
 
-  /** The service account's namespace in that token. */
+  /**
+   * The service account's namespace in that token.
+   *
+   * @return the namespace; {@code default} unless set
+   */
   String namespace() default "default";
 
-  /** The service account's name in that token. */
+  /**
+   * The service account's name in that token.
+   *
+   * @return the name; {@code default} unless set
+   */
   String serviceAccount() default "default";
 
-  /** Whether the cluster serves its discovery document and keys over HTTPS. */
+  /**
+   * Whether the cluster serves its discovery document and keys over HTTPS, with a certificate from
+   * the testkit CA (trusted by {@link KubernetesCluster#sslContext()}), instead of plain HTTP.
+   *
+   * @return true for HTTPS; false unless set
+   */
   boolean https() default false;
 }

@@ -14,12 +14,20 @@ import io.workloadidentity.core.Environment;
  */
 public interface CredentialsProvider {
 
-  /** Short cloud name, lower case: {@code aws}, {@code azure}, {@code gcp}. */
+  /**
+   * The cloud this provider handles, also the key of its {@link Detection} and the order in which
+   * providers are asked.
+   *
+   * @return short cloud name, lower case: {@code aws}, {@code azure}, {@code gcp}
+   */
   String name();
 
   /**
    * Inspects the environment without network calls. Must never throw: a problem is reported as
    * {@link Detection.Status#MISCONFIGURED} with reasons that name the variables and the fix.
+   *
+   * @param environment the settings to inspect; never read the process environment directly
+   * @return what was found, with {@link Detection#cloud()} equal to {@link #name()}
    */
   Detection detect(Environment environment);
 
@@ -29,6 +37,8 @@ public interface CredentialsProvider {
    * object must be {@link AutoCloseable}; {@link io.workloadidentity.core.WorkloadIdentity#close()}
    * closes it. Performs no network call; the first exchange happens on first use.
    *
+   * @param environment the same settings {@link #detect} was given
+   * @return the credentials object, which {@link io.workloadidentity.core.WorkloadIdentity#get} hands out
    * @throws io.workloadidentity.core.WorkloadIdentityException if the configuration is unusable
    */
   AutoCloseable create(Environment environment);
@@ -38,6 +48,8 @@ public interface CredentialsProvider {
    * for a person without any secret (for example "session credentials for role X, expire at T").
    * Diagnostic tools such as the doctor's {@code --exchange} call it; applications never need to.
    *
+   * @param credentials an object this provider's {@link #create} returned
+   * @return a short text for a person, naming what was obtained and when it expires; never a secret
    * @throws io.workloadidentity.core.WorkloadIdentityException the typed failure of the exchange
    * @throws UnsupportedOperationException if this provider cannot probe
    */
