@@ -298,7 +298,9 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
    */
   @Override
   public String toString() {
-    return "GcpWorkloadIdentityCredentials{" + owner.session().settings().description() + ", scopes=" + key.scopes()
+    return "GcpWorkloadIdentityCredentials{" + owner.session().settings().description()
+        + (key.isMetadataServer() ? "" : key.serviceAccount().map(sa -> ", as " + sa).orElse(", direct access"))
+        + ", scopes=" + key.scopes()
         + (getQuotaProjectId() == null ? "" : ", quotaProject=" + getQuotaProjectId()) + "}";
   }
 
@@ -841,7 +843,7 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
       Shared.Ref<GcpSession> ref = GcpSession.acquire(resolved.settings());
       Owner owner = new Owner(ref, listener == null ? null : ref.get().listeners().add(listener), new Builder(this));
       try {
-        GcpTokenKey key = resolved.settings().key(scopes == null ? GcpSettings.DEFAULT_SCOPES : scopes);
+        GcpTokenKey key = resolved.key(scopes == null ? GcpSettings.DEFAULT_SCOPES : scopes);
         return new GcpWorkloadIdentityCredentials(owner, key, resolved.quotaProject(), true);
       } catch (RuntimeException e) {
         owner.close();

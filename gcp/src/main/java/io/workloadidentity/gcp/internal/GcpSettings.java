@@ -21,11 +21,12 @@ import java.util.Optional;
  * <p>{@link #equals} is the sharing key of {@link GcpSession}: values compare by value (paths, URLs,
  * durations, the {@link RefreshPolicy}), caller-supplied objects (token source, HTTP transport
  * factory, clock) by identity. The listener, the quota project and the scopes are not part of it:
- * they belong to each credentials object (scopes are part of each token's {@link GcpTokenKey}).
+ * they belong to each credentials object. So does the impersonated service account: like the scopes,
+ * it is part of each token's {@link GcpTokenKey}, so credentials for two service accounts share one
+ * session (one token watch, one cache) when nothing else differs.
  *
  * @param audience the workload identity provider, or {@code null} for the GKE metadata server
- * @param serviceAccount the service account to impersonate, or {@code null}
- * @param tokenLifetime the impersonated token lifetime, or {@code null} without impersonation
+ * @param tokenLifetime the lifetime of impersonated tokens
  * @param tokenUrl the STS endpoint ({@code null} for the metadata server)
  * @param iamEndpoint the IAM Credentials base URL ({@code null} for the metadata server)
  * @param universeDomain the universe domain, {@code googleapis.com} unless configured
@@ -43,7 +44,6 @@ import java.util.Optional;
  */
 public record GcpSettings(
     String audience,
-    String serviceAccount,
     Duration tokenLifetime,
     String tokenUrl,
     String iamEndpoint,
@@ -115,13 +115,24 @@ public record GcpSettings(
       String quotaProject) {}
 
   /**
-   * The settings and the default quota project (which is no part of the sharing key: it is only a
-   * request header of each credentials object).
+   * The settings and what belongs to each credentials object rather than to the session.
    *
    * @param settings the session's settings
-   * @param quotaProject the quota project, or {@code null}
+   * @param serviceAccount the service account to impersonate, or {@code null}
+   * @param quotaProject the quota project, or {@code null} (only a request header)
    */
-  public record Resolved(GcpSettings settings, String quotaProject) {}
+  public record Resolved(GcpSettings settings, String serviceAccount, String quotaProject) {
+    /**
+     * The cache key of a token for {@code scopes}.
+     *
+     * @param scopes the OAuth scopes
+     * @return the key
+     */
+    public GcpTokenKey key(List<String> scopes) {
+      return settings.isMetadataServer() ? GcpTokenKey.metadataServer(scopes)
+          : GcpTokenKey.federated(settings.audience(), serviceAccount, scopes);
+    }
+  }
 
   /**
    * Resolves builder values against the {@code external_account} file (explicit, or from {@code
@@ -165,8 +176,8 @@ public record GcpSettings(
       String host = in.metadataHost() != null ? in.metadataHost()
           : GkeSignals.configuredHost(env).orElse(GkeSignals.DEFAULT_HOST);
       String universe = in.universeDomain() != null ? in.universeDomain() : ExternalAccountConfig.DEFAULT_UNIVERSE;
-      return new Resolved(new GcpSettings(null, null, null, null, null, universe, null, null, null, null,
-          "http://" + host, in.transportFactory(), connect, read, deadline, clock, policy), quota);
+      return new Resolved(new GcpSettings(null, DEFAULT_LIFETIME, null, null, universe, null, null, null, null,
+          "http://" + host, in.transportFactory(), connect, read, deadline, clock, policy), null, quota);
     }
 
     String audience = in.audience() != null ? in.audience() : config.audience();
@@ -181,8 +192,8 @@ public record GcpSettings(
       throw new ConfigurationException("tokenLifetime applies only with serviceAccount (impersonation): Google STS"
           + " decides the lifetime of federated tokens.");
     }
-    if (serviceAccount != null && lifetime == null) {
-      lifetime = DEFAULT_LIFETIME;
+    if (lifetime == null) {
+      lifetime = DEFAULT_LIFETIME; // also without impersonation, so that both kinds can share a session
     }
     String tokenUrl = in.stsEndpoint() != null ? in.stsEndpoint()
         : config != null ? config.tokenUrl() : "https://sts." + universe + "/v1/token";
@@ -210,8 +221,8 @@ public record GcpSettings(
             + " /var/run/service-account/token) or tokenSource(source).");
       }
     }
-    return new Resolved(new GcpSettings(audience, serviceAccount, lifetime, tokenUrl, iam, universe, file, variable,
-        jsonField, in.tokenSource(), null, in.transportFactory(), connect, read, deadline, clock, policy), quota);
+    return new Resolved(new GcpSettings(audience, lifetime, tokenUrl, iam, universe, file, variable, jsonField,
+        in.tokenSource(), null, in.transportFactory(), connect, read, deadline, clock, policy), serviceAccount, quota);
   }
 
   private static String stripSlash(String url) {
@@ -228,16 +239,6 @@ public record GcpSettings(
   }
 
   /**
-   * The key of a token of these settings with {@code scopes}.
-   *
-   * @param scopes the OAuth scopes
-   * @return the cache key
-   */
-  public GcpTokenKey key(List<String> scopes) {
-    return isMetadataServer() ? GcpTokenKey.metadataServer(scopes) : GcpTokenKey.federated(audience, serviceAccount, scopes);
-  }
-
-  /**
    * Where tokens come from, for {@code toString()} and log lines; never a secret.
    *
    * @return a short description
@@ -248,16 +249,14 @@ public record GcpSettings(
     }
     String token = tokenSource != null ? tokenSource.description()
         : tokenFile + (jsonField == null ? "" : " (json field " + jsonField + ")");
-    return "provider " + audience + (serviceAccount == null ? " (direct access)" : " as " + serviceAccount)
-        + ", token " + token;
+    return "provider " + audience + ", token " + token;
   }
 
   /** Values by value; the token source, the transport factory and the clock by identity. */
   @Override
   public boolean equals(Object o) {
     return o instanceof GcpSettings s
-        && Objects.equals(audience, s.audience) && Objects.equals(serviceAccount, s.serviceAccount)
-        && Objects.equals(tokenLifetime, s.tokenLifetime) && Objects.equals(tokenUrl, s.tokenUrl)
+        && Objects.equals(audience, s.audience) && tokenLifetime.equals(s.tokenLifetime) && Objects.equals(tokenUrl, s.tokenUrl)
         && Objects.equals(iamEndpoint, s.iamEndpoint) && Objects.equals(universeDomain, s.universeDomain)
         && Objects.equals(tokenFile, s.tokenFile) && Objects.equals(tokenFileVariable, s.tokenFileVariable)
         && Objects.equals(jsonField, s.jsonField) && tokenSource == s.tokenSource
@@ -268,7 +267,7 @@ public record GcpSettings(
 
   @Override
   public int hashCode() {
-    return Objects.hash(audience, serviceAccount, tokenLifetime, tokenUrl, iamEndpoint, universeDomain, tokenFile,
+    return Objects.hash(audience, tokenLifetime, tokenUrl, iamEndpoint, universeDomain, tokenFile,
         tokenFileVariable, jsonField, System.identityHashCode(tokenSource), metadataUrl,
         System.identityHashCode(transportFactory), connectTimeout, readTimeout, exchangeTimeout,
         System.identityHashCode(clock), refreshPolicy);
