@@ -315,6 +315,11 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     return this == o;
   }
 
+  /**
+   * Identity hash code, consistent with {@link #equals(Object)}.
+   *
+   * @return the identity hash code
+   */
   @Override
   public int hashCode() {
     return System.identityHashCode(this);

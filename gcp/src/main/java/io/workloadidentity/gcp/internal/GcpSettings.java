@@ -60,14 +60,21 @@ public record GcpSettings(
     Clock clock,
     RefreshPolicy refreshPolicy) {
 
+  /** The variable naming the {@code external_account} file. */
   public static final String CREDENTIALS_VARIABLE = "GOOGLE_APPLICATION_CREDENTIALS";
+  /** The system property naming the {@code external_account} file; wins over the variable. */
   public static final String CREDENTIALS_PROPERTY = "workloadidentity.gcp.credentials";
+  /** The variable naming the quota project. */
   public static final String QUOTA_VARIABLE = "GOOGLE_CLOUD_QUOTA_PROJECT";
+  /** The system property naming the quota project; wins over the variable. */
   public static final String QUOTA_PROPERTY = "workloadidentity.gcp.quotaProject";
+  /** The scope of every Google Cloud API. */
   public static final String CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform";
   /** The scopes of a credentials object that sets none. */
   public static final List<String> DEFAULT_SCOPES = List.of(CLOUD_PLATFORM);
+  /** The lifetime of impersonated tokens unless configured (Google's default too). */
   public static final Duration DEFAULT_LIFETIME = Duration.ofHours(1);
+  /** The deadline of one exchange unless configured (the cache's default). */
   public static final Duration DEFAULT_EXCHANGE_TIMEOUT = Duration.ofSeconds(30);
 
   /**
