@@ -10,9 +10,11 @@ import java.util.Objects;
  *
  * <p>{@link #reason()} classifies the failure from the HTTP response Google actually sent (status and
  * error body), never from google-auth's message text. The message says what Google answered, which
- * identity was involved (token issuer, subject, audience; never the token) and how to fix it. {@link
- * #code()} is Google's own code ({@code invalid_grant}, {@code invalid_target}, {@code
- * PERMISSION_DENIED}, ...), {@link #httpStatus()} the HTTP status.
+ * identity was involved (token issuer, subject, audience; never the token) and how to fix it; {@link
+ * #advice()} is the fix on its own. {@link #code()} is Google's own code ({@code invalid_grant},
+ * {@code invalid_target}, {@code PERMISSION_DENIED}, ...), {@link #httpStatus()} the HTTP status.
+ * {@link #tokenRejected()} is true when Google refused the projected token itself: the credential
+ * cache then retries as soon as the kubelet rotates it.
  *
  * <p>It implements google-auth's {@link Retryable}, so Google client libraries see the same
  * retryability as {@link #retryable()}.
@@ -23,31 +25,62 @@ public final class GcpCredentialsException extends CredentialExchangeException i
   private final Reason reason;
 
   /**
-   * Creates the exception; used by this library (and by tests that simulate it).
+   * Creates the exception without separate advice (the message says it all); for tests that
+   * simulate a failure.
    *
-   * @param reason the classification
+   * @param reason the classification; it decides {@link #retryable()}
    * @param message what happened and how to fix it; must not contain a token
    * @param errorCode Google's error code, or {@code null} when no error body was received
    * @param httpStatus the HTTP status, or {@code -1} when no response was received
    * @param cause the underlying failure, or {@code null}
    */
   public GcpCredentialsException(Reason reason, String message, String errorCode, int httpStatus, Throwable cause) {
-    super(message, "gcp", errorCode, httpStatus, Objects.requireNonNull(reason, "reason").retryable, cause);
+    this(reason, message, errorCode, httpStatus, "", false, cause);
+  }
+
+  /**
+   * Creates the exception; used by this library.
+   *
+   * @param reason the classification; it decides {@link #retryable()}
+   * @param message what happened, including {@code advice}; must not contain a token
+   * @param errorCode Google's error code, or {@code null} when no error body was received
+   * @param httpStatus the HTTP status, or {@code -1} when no response was received
+   * @param advice what to do about it, in a sentence or two; empty if the message says it
+   * @param tokenRejected whether Google refused the projected token itself (a newer token may succeed)
+   * @param cause the underlying failure, or {@code null}
+   */
+  public GcpCredentialsException(Reason reason, String message, String errorCode, int httpStatus, String advice,
+      boolean tokenRejected, Throwable cause) {
+    super(message, "gcp", errorCode, httpStatus, Objects.requireNonNull(reason, "reason").retryable, advice,
+        tokenRejected, cause);
     this.reason = reason;
   }
 
-  /** What went wrong, as a stable classification for programs (and the {@code doctor}). */
+  /**
+   * What went wrong, as a stable classification for programs (and the {@code doctor}).
+   *
+   * @return the reason
+   */
   public Reason reason() {
     return reason;
   }
 
-  /** Same as {@link #retryable()}; google-auth's name for it. */
+  /**
+   * Same as {@link #retryable()}; google-auth's name for it.
+   *
+   * @return whether the same request may succeed later
+   */
   @Override
   public boolean isRetryable() {
     return retryable();
   }
 
-  /** Always 0: retries already happened inside this library before the exception was thrown. */
+  /**
+   * Always 0: an exchange is one attempt (one HTTP request per protocol step); the credential cache,
+   * not the exchange, retries with backoff.
+   *
+   * @return 0
+   */
   @Override
   public int getRetryCount() {
     return 0;
@@ -55,8 +88,9 @@ public final class GcpCredentialsException extends CredentialExchangeException i
 
   /**
    * The classification of a {@link GcpCredentialsException}: each constant names the cause and the
-   * usual fix. Retryable reasons are retried with backoff by the credential cache; the others are
-   * configuration problems that need a change on the Google Cloud or Kubernetes side.
+   * usual fix. Every failure is retried by the credential cache with backoff (capped exponential,
+   * full jitter); retryable reasons are the passing ones, the others are configuration problems that
+   * need a change on the Google Cloud or Kubernetes side.
    */
   public enum Reason {
     /**
@@ -71,10 +105,12 @@ public final class GcpCredentialsException extends CredentialExchangeException i
      */
     PROVIDER_NOT_FOUND(false),
     /**
-     * STS {@code invalid_grant} for another reason: wrong issuer, signature not verifiable with the
-     * provider's JWKS, token expired or issued too long ago, attribute condition not met.
+     * STS {@code invalid_grant} for another reason: token expired or issued too long ago, signature
+     * not verifiable with the provider's JWKS, wrong issuer, attribute condition not met. Retryable:
+     * the file is re-read at once and the cache retries as soon as the kubelet rotates the token (a
+     * newer token is often accepted); a persistent rejection is a provider configuration problem.
      */
-    SUBJECT_TOKEN_REJECTED(false),
+    SUBJECT_TOKEN_REJECTED(true),
     /**
      * The request was malformed in Google's view ({@code invalid_request}, IAM {@code
      * INVALID_ARGUMENT}), for example an audience that is not a full provider resource name or a
@@ -93,7 +129,10 @@ public final class GcpCredentialsException extends CredentialExchangeException i
     THROTTLED(true),
     /** Google answered with a server error (HTTP 5xx): retried with backoff. */
     SERVER_ERROR(true),
-    /** No HTTP response: connection refused or reset, DNS failure, timeout. Retried with backoff. */
+    /**
+     * No HTTP response: connection refused or reset, DNS failure, timeout (also the GKE metadata
+     * server while it starts with the pod). Retried with backoff.
+     */
     UNREACHABLE(true),
     /** A response this library cannot interpret (not JSON, required fields missing). Retried. */
     UNEXPECTED_RESPONSE(true);
@@ -104,7 +143,11 @@ public final class GcpCredentialsException extends CredentialExchangeException i
       this.retryable = retryable;
     }
 
-    /** Whether the same request may succeed later without a configuration change. */
+    /**
+     * Whether the same request may succeed later without a configuration change.
+     *
+     * @return true for passing failures
+     */
     public boolean retryable() {
       return retryable;
     }

@@ -12,18 +12,21 @@ import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.WorkloadIdentityException;
-import io.workloadidentity.gcp.internal.Engine;
-import io.workloadidentity.gcp.internal.Key;
-import io.workloadidentity.gcp.internal.Settings;
+import io.workloadidentity.core.internal.Redaction;
+import io.workloadidentity.core.internal.Shared;
+import io.workloadidentity.gcp.internal.GcpSession;
+import io.workloadidentity.gcp.internal.GcpSettings;
 import java.io.IOException;
 import java.io.NotSerializableException;
 import java.io.ObjectOutputStream;
+import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +34,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -50,67 +54,94 @@ import java.util.function.Supplier;
  * STS call with the current token (even with impersonation). Refresh timing comes from the core
  * {@link CredentialCache}: a background refresh at about 80% of the token's lifetime, whatever the
  * lifetime, so a short-lived token never causes a blocking refresh on every call (google-auth does
- * that below 225 s). Failures are retried with backoff while the current token stays in use;
- * requests have explicit connect and read timeouts; errors are {@link GcpCredentialsException}s
- * classified from Google's response; the clock is injectable.
+ * that below 225 s). An exchange is one attempt (one HTTP request per step, within a deadline); a
+ * failure keeps the current token in use and is retried by the cache with backoff; errors are
+ * {@link GcpCredentialsException}s classified from Google's response; the clock is injectable.
+ *
+ * <p><b>Sharing.</b> Credentials built with the same configuration in one JVM (ten {@code create()}
+ * calls, say) share one session: one cache, one token file watch, one exchange per refresh cycle.
+ * The session closes when the last of them is closed. Their listeners all receive the session's
+ * events.
  *
  * <p><b>Thread-safety and blocking.</b> Thread-safe. {@link #getRequestMetadata(URI)} returns the
  * cached token without locking or allocating; it blocks only when no valid token exists (the first
- * call, or after an outage outlasted the token).
+ * call, or after an outage outlasted the token), and never past the exchange deadline.
  *
  * <p><b>Failures.</b> A configuration or permission problem throws an unchecked {@link
  * GcpCredentialsException} (or another {@link WorkloadIdentityException}, for example for an
- * unreadable token file); gRPC reports it as {@code UNAUTHENTICATED}. A transient failure that
- * outlasted the retries (network, throttling, 5xx) throws an {@link IOException} whose cause is the
- * {@link GcpCredentialsException}, so client libraries treat it as retryable ({@code UNAVAILABLE}).
+ * unreadable token file); gRPC reports it as {@code UNAUTHENTICATED}. A transient failure when no
+ * valid token is cached (network, throttling, 5xx, a refused projected token) throws an {@link
+ * IOException} whose cause is the {@link GcpCredentialsException}, so client libraries treat it as
+ * retryable ({@code UNAVAILABLE}).
  *
- * <p><b>Lifecycle.</b> Owns background threads and possibly a file watch: {@link #close()} it when
- * done. {@link #createScoped(Collection)} and {@link #createWithQuotaProject(String)} return views
- * sharing this instance's cache; closing a view does nothing, closing this instance stops them all.
- * {@link #getAccessToken()} returns the token as of the last {@code getRequestMetadata}/{@code
- * refresh} call, as in google-auth. Not serializable.
+ * <p><b>Copies.</b> {@link #createScoped(Collection)} and {@link #createWithQuotaProject(String)}
+ * return views of this instance: they share its session (another scope set is another key in the
+ * same cache), closing a view does nothing, and closing this instance stops them all. {@link
+ * #toBuilder()} returns a builder with this configuration; what it builds is an independent
+ * instance (close it) sharing the same session. {@link #getAccessToken()} returns the token as of
+ * the last {@code getRequestMetadata}/{@code refresh} call, as in google-auth. Not serializable.
  */
 public final class GcpWorkloadIdentityCredentials extends GoogleCredentials implements AutoCloseable {
   private static final long serialVersionUID = 1L;
+  private static final System.Logger LOG = System.getLogger(GcpWorkloadIdentityCredentials.class.getName());
 
-  private final transient Engine engine;
-  private final transient Key key;
+  private final transient Owner owner;
+  private final transient GcpTokenKey key;
   private final transient Supplier<AccessToken> current;
-  private final transient boolean owner;
+  private final transient boolean owning;
   private transient volatile Published published;
   /** The token being handed to OAuth2Credentials by {@link #metadata}, for its call of refreshAccessToken(). */
   private final transient ThreadLocal<AccessToken> publishing = new ThreadLocal<>();
 
-  private GcpWorkloadIdentityCredentials(Engine engine, Key key, String quotaProject, boolean owner) {
-    super(GoogleCredentials.newBuilder().setQuotaProjectId(quotaProject).setUniverseDomain(engine.universeDomain()));
-    this.engine = engine;
-    this.key = key;
-    this.current = engine.cache().bind(key);
+  private GcpWorkloadIdentityCredentials(Owner owner, GcpTokenKey key, String quotaProject, boolean owning) {
+    super(GoogleCredentials.newBuilder().setQuotaProjectId(quotaProject)
+        .setUniverseDomain(owner.session().settings().universeDomain()));
     this.owner = owner;
+    this.key = key;
+    this.current = owner.session().cache().bind(key);
+    this.owning = owning;
   }
 
   /**
    * Credentials from the process environment: the {@code external_account} file named by {@code
    * GOOGLE_APPLICATION_CREDENTIALS}, or else the GKE metadata server when running on GKE (or when
-   * {@code GCE_METADATA_HOST} is set). Makes no network call.
+   * {@code GCE_METADATA_HOST} is set). Makes no network call. Every {@code create()} in a JVM shares
+   * one session with the others.
    *
+   * @return the credentials; close them when done
    * @throws ConfigurationException if neither is configured, or the file is invalid
    */
   public static GcpWorkloadIdentityCredentials create() {
     return builder().build();
   }
 
-  /** A builder; with nothing set, {@link Builder#build()} behaves like {@link #create()}. */
+  /**
+   * A builder; with nothing set, {@link Builder#build()} behaves like {@link #create()}.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * The cache key of this instance's token: provider, service account and scopes.
+   *
+   * @return the key, as its listener's events name it
+   */
+  public GcpTokenKey key() {
+    return key;
   }
 
   /**
    * The cached token as request metadata ({@code Authorization: Bearer ...} and, with a quota project,
    * {@code x-goog-user-project}). The same map instance is returned until the token changes.
    *
+   * @param uri the request's URI (not used: the token does not depend on it)
+   * @return the request metadata
    * @throws IOException for a transient failure when no valid token is cached (cause: {@link GcpCredentialsException})
    * @throws WorkloadIdentityException for a configuration or permission problem
+   * @throws IllegalStateException after {@link #close()}
    */
   @Override
   public Map<String, List<String>> getRequestMetadata(URI uri) throws IOException {
@@ -120,12 +151,17 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
   /**
    * Like {@link #getRequestMetadata(URI)}; answers on the calling thread when a valid token is
    * cached, otherwise on {@code executor} once the exchange completes.
+   *
+   * @param uri the request's URI (not used)
+   * @param executor where the callback runs when an exchange is needed
+   * @param callback receives the metadata or the failure (transient failures as an {@link IOException})
    */
   @Override
   public void getRequestMetadata(URI uri, Executor executor, RequestMetadataCallback callback) {
     CompletableFuture<AccessToken> f;
     try {
-      f = engine.cache().getAsync(key);
+      requireOpen();
+      f = owner.session().cache().getAsync(key);
     } catch (RuntimeException e) {
       callback.onFailure(e);
       return;
@@ -144,24 +180,32 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
   }
 
   /**
-   * Performs a new exchange now (unless one is in flight) and waits for it; the current token stays
-   * in service meanwhile. Use it after Google rejected a token as revoked.
+   * Performs a new exchange now (unless one is in flight, or the cache is backing off from a failure)
+   * and waits for it, at most the exchange deadline; the current token stays in service meanwhile.
+   * As in google-auth, use it after Google rejected a token as revoked.
    *
    * @throws IOException for a transient failure (cause: {@link GcpCredentialsException})
    * @throws WorkloadIdentityException for a configuration or permission problem
+   * @throws IllegalStateException after {@link #close()}
    */
   @Override
   public void refresh() throws IOException {
+    requireOpen();
     AccessToken token;
     try {
-      token = engine.cache().refresh(key).join();
+      token = owner.session().cache().refresh(key).join();
     } catch (CompletionException e) {
       throw rethrow(e);
     }
     metadata(token);
   }
 
-  /** Makes sure a valid token is cached and {@link #getAccessToken()} returns it; blocks only if there is none. */
+  /**
+   * Makes sure a valid token is cached and {@link #getAccessToken()} returns it; blocks only if there is none.
+   *
+   * @throws IOException for a transient failure (cause: {@link GcpCredentialsException})
+   * @throws WorkloadIdentityException for a configuration or permission problem
+   */
   @Override
   public void refreshIfExpired() throws IOException {
     metadata(token());
@@ -171,6 +215,9 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
    * The current access token from the cache: an exchange happens only if no valid token is cached
    * (google-auth calls this when it refreshes this object, for example when it is the source of
    * {@code ImpersonatedCredentials}). Use {@link #refresh()} to force an exchange.
+   *
+   * @return the token
+   * @throws IOException for a transient failure (cause: {@link GcpCredentialsException})
    */
   @Override
   public AccessToken refreshAccessToken() throws IOException {
@@ -178,48 +225,101 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     return t != null ? t : token();
   }
 
-  /** A view of these credentials with other scopes, sharing the cache; an empty collection keeps these. */
+  /**
+   * A view of these credentials with other scopes, sharing this instance's session (a token for
+   * other scopes is another key in the same cache); an empty collection keeps these.
+   *
+   * @param scopes the OAuth scopes
+   * @return this instance, or a view with {@code scopes}
+   */
   @Override
   public GoogleCredentials createScoped(Collection<String> scopes) {
     if (scopes == null || scopes.isEmpty() || List.copyOf(scopes).equals(key.scopes())) {
       return this;
     }
-    return new GcpWorkloadIdentityCredentials(engine, key.withScopes(List.copyOf(scopes)), getQuotaProjectId(), false);
+    return new GcpWorkloadIdentityCredentials(owner, key.withScopes(List.copyOf(scopes)), getQuotaProjectId(), false);
   }
 
-  /** Scopes given with {@link Builder#scopes}; client libraries need not scope these credentials. */
+  /**
+   * Scopes are given with {@link Builder#scopes} (default {@code cloud-platform}): client libraries
+   * need not scope these credentials.
+   *
+   * @return false
+   */
   @Override
   public boolean createScopedRequired() {
     return false;
   }
 
-  /** A view of these credentials that bills {@code quotaProject}, sharing the cache. */
+  /**
+   * A view of these credentials that bills {@code quotaProject}, sharing this instance's session and
+   * token.
+   *
+   * @param quotaProject the project billed for quota ({@code x-goog-user-project}), or {@code null} for none
+   * @return the view
+   */
   @Override
   public GoogleCredentials createWithQuotaProject(String quotaProject) {
-    return new GcpWorkloadIdentityCredentials(engine, key, quotaProject, false);
+    return new GcpWorkloadIdentityCredentials(owner, key, quotaProject, false);
   }
 
-  /** Stops background refreshes and the token file watch. Idempotent; a no-op on scoped views. */
+  /**
+   * A builder with this instance's configuration, its scopes and its quota project. What it builds
+   * is an independent {@link GcpWorkloadIdentityCredentials} (close it) that shares this instance's
+   * session as long as nothing that identifies the session is changed; {@link
+   * #createScoped(Collection)} and {@link #createWithQuotaProject(String)} are the cheaper way to a
+   * copy with other scopes or another quota project.
+   *
+   * @return a new builder
+   */
+  @Override
+  public Builder toBuilder() {
+    Builder b = new Builder(owner.origin);
+    b.scopes = key.scopes();
+    return b.setQuotaProjectId(getQuotaProjectId());
+  }
+
+  /**
+   * Releases this instance's share of the session (the last one stops background refreshes and the
+   * token file watch) and removes its listener. Idempotent; a no-op on views made by {@link
+   * #createScoped(Collection)} and {@link #createWithQuotaProject(String)}.
+   */
   @Override
   public void close() {
-    if (owner) {
-      engine.close();
+    if (owning) {
+      owner.close();
     }
   }
 
-  /** Where the credentials come from; never a token. */
+  /**
+   * Where the credentials come from, their scopes and quota project; never a token.
+   *
+   * @return the description
+   */
   @Override
   public String toString() {
-    return "GcpWorkloadIdentityCredentials{" + engine.description() + ", scopes=" + key.scopes()
+    return "GcpWorkloadIdentityCredentials{" + owner.session().settings().description()
+        + (key.isMetadataServer() ? "" : key.serviceAccount().map(sa -> ", as " + sa).orElse(", direct access"))
+        + ", scopes=" + key.scopes()
         + (getQuotaProjectId() == null ? "" : ", quotaProject=" + getQuotaProjectId()) + "}";
   }
 
-  /** Identity: two instances are equal only if they are the same object. */
+  /**
+   * Identity: two instances are equal only if they are the same object.
+   *
+   * @param o the other object
+   * @return whether {@code o} is this instance
+   */
   @Override
   public boolean equals(Object o) {
     return this == o;
   }
 
+  /**
+   * Identity hash code, consistent with {@link #equals(Object)}.
+   *
+   * @return the identity hash code
+   */
   @Override
   public int hashCode() {
     return System.identityHashCode(this);
@@ -231,10 +331,15 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
 
   // ------------------------------------------------------------------------------------------
 
-  private AccessToken token() throws IOException {
-    if (engine.isClosed()) {
-      throw new IllegalStateException("GcpWorkloadIdentityCredentials is closed: " + engine.description());
+  private void requireOpen() {
+    if (owner.closed.get()) {
+      throw new IllegalStateException("GcpWorkloadIdentityCredentials is closed: "
+          + owner.session().settings().description());
     }
+  }
+
+  private AccessToken token() throws IOException {
+    requireOpen();
     try {
       return current.get();
     } catch (RuntimeException e) {
@@ -250,7 +355,7 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     }
     Map<String, List<String>> md = new LinkedHashMap<>(getAdditionalHeaders());
     md.put(AuthHttpConstants.AUTHORIZATION, List.of(AuthHttpConstants.BEARER + " " + token.getTokenValue()));
-    Published next = new Published(token, java.util.Collections.unmodifiableMap(md));
+    Published next = new Published(token, Collections.unmodifiableMap(md));
     if (p != null && token.getExpirationTime().before(p.token.getExpirationTime())) {
       // A reader that raced a refresh got the previous (still valid) token: serve it, publish nothing.
       return next.metadata;
@@ -296,11 +401,50 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
   private record Published(AccessToken token, Map<String, List<String>> metadata) {}
 
   /**
-   * Configures {@link GcpWorkloadIdentityCredentials}. Explicit settings win over the {@code
-   * external_account} file, which wins over the environment. Not thread-safe; {@link #build()} may be
-   * called more than once.
+   * What a built instance and its views share: its reference to the session, its listener's
+   * registration, whether it is closed, and the builder values it was built from (for {@link
+   * #toBuilder()}).
    */
-  public static final class Builder {
+  private static final class Owner {
+    final Shared.Ref<GcpSession> ref;
+    final AutoCloseable registration;
+    final Builder origin;
+    final AtomicBoolean closed = new AtomicBoolean();
+
+    Owner(Shared.Ref<GcpSession> ref, AutoCloseable registration, Builder origin) {
+      this.ref = ref;
+      this.registration = registration;
+      this.origin = origin;
+    }
+
+    GcpSession session() {
+      return ref.get();
+    }
+
+    void close() {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
+      if (registration != null) {
+        try {
+          registration.close();
+        } catch (Exception e) {
+          LOG.log(Level.WARNING, "Removing a credential listener failed: " + Redaction.describe(e));
+        }
+      }
+      ref.close();
+    }
+  }
+
+  /**
+   * Configures {@link GcpWorkloadIdentityCredentials}. Explicit settings win over the {@code
+   * external_account} file, which wins over the environment, which wins over the defaults. Every
+   * setter of this library's own vocabulary rejects {@code null} with a {@link NullPointerException}
+   * whose message is the setter's name; the setters inherited from google-auth's {@link GoogleCredentials.Builder}
+   * keep google-auth's meaning ({@code null} there means "not set"). Not thread-safe; {@link #build()}
+   * may be called more than once (builders with equal settings build credentials sharing one session).
+   */
+  public static final class Builder extends GoogleCredentials.Builder {
     private Environment environment;
     private Path credentialsFile;
     private String audience;
@@ -316,17 +460,43 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     private HttpTransportFactory transportFactory;
     private Duration connectTimeout;
     private Duration readTimeout;
-    private Integer maxAttempts;
+    private Duration exchangeTimeout;
     private Clock clock;
     private RefreshPolicy refreshPolicy;
-    private String quotaProject;
-    private CredentialCache.Listener<Object> listener;
+    private CredentialCache.Listener<? super GcpTokenKey> listener;
 
     private Builder() {}
 
+    private Builder(Builder b) {
+      environment = b.environment;
+      credentialsFile = b.credentialsFile;
+      audience = b.audience;
+      serviceAccount = b.serviceAccount;
+      scopes = b.scopes;
+      tokenLifetime = b.tokenLifetime;
+      tokenSource = b.tokenSource;
+      tokenFile = b.tokenFile;
+      stsEndpoint = b.stsEndpoint;
+      iamEndpoint = b.iamEndpoint;
+      metadataServer = b.metadataServer;
+      metadataHost = b.metadataHost;
+      transportFactory = b.transportFactory;
+      connectTimeout = b.connectTimeout;
+      readTimeout = b.readTimeout;
+      exchangeTimeout = b.exchangeTimeout;
+      clock = b.clock;
+      refreshPolicy = b.refreshPolicy;
+      listener = b.listener;
+      quotaProjectId = b.quotaProjectId;
+      universeDomain = b.universeDomain;
+    }
+
     /**
      * Where {@code GOOGLE_APPLICATION_CREDENTIALS}, {@code GCE_METADATA_HOST} and {@code
-     * GOOGLE_CLOUD_QUOTA_PROJECT} are read when not set explicitly. Default {@link Environment#system()}.
+     * GOOGLE_CLOUD_QUOTA_PROJECT} are read when not set explicitly.
+     *
+     * @param environment the environment; default {@link Environment#system()}
+     * @return this builder
      */
     public Builder environment(Environment environment) {
       this.environment = Objects.requireNonNull(environment, "environment");
@@ -336,23 +506,36 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     /**
      * An {@code external_account} configuration file, as written by {@code gcloud iam
      * workload-identity-pools create-cred-config} with {@code --credential-source-file}. Validated
-     * by {@link #build()}. Default: {@code GOOGLE_APPLICATION_CREDENTIALS}.
+     * by {@link #build()}.
+     *
+     * @param file the file; default {@code GOOGLE_APPLICATION_CREDENTIALS}
+     * @return this builder
      */
     public Builder credentialsFile(Path file) {
-      this.credentialsFile = Objects.requireNonNull(file, "file");
+      this.credentialsFile = Objects.requireNonNull(file, "credentialsFile");
       return this;
     }
 
     /**
-     * The workload identity provider:
-     * {@code //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER}.
+     * The workload identity provider.
+     *
+     * @param audience {@code //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER};
+     *     default: the file's {@code audience}
+     * @return this builder
      */
     public Builder audience(String audience) {
       this.audience = requireText(audience, "audience");
       return this;
     }
 
-    /** The workload identity provider by its parts; same as {@link #audience(String)}. */
+    /**
+     * The workload identity provider by its parts; same as {@link #audience(String)}.
+     *
+     * @param projectNumber the project number (not its ID)
+     * @param pool the workload identity pool ID
+     * @param provider the provider ID
+     * @return this builder
+     */
     public Builder workloadIdentityProvider(String projectNumber, String pool, String provider) {
       return audience("//iam.googleapis.com/projects/" + requireText(projectNumber, "projectNumber")
           + "/locations/global/workloadIdentityPools/" + requireText(pool, "pool") + "/providers/"
@@ -360,22 +543,36 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     }
 
     /**
-     * Impersonate this service account (email): the federated token is exchanged for the service
-     * account's token at IAM Credentials. Default: none (direct resource access by the federated
-     * principal), or the file's {@code service_account_impersonation_url}.
+     * Impersonate this service account: the federated token is exchanged for the service account's
+     * token at IAM Credentials.
+     *
+     * @param email the service account; default none (direct resource access by the federated
+     *     principal), or the file's {@code service_account_impersonation_url}
+     * @return this builder
      */
     public Builder serviceAccount(String email) {
-      this.serviceAccount = requireText(email, "email");
+      this.serviceAccount = requireText(email, "serviceAccount");
       return this;
     }
 
-    /** OAuth scopes. Default {@code https://www.googleapis.com/auth/cloud-platform}. */
+    /**
+     * OAuth scopes.
+     *
+     * @param scopes the scopes; default {@code https://www.googleapis.com/auth/cloud-platform}
+     * @return this builder
+     */
     public Builder scopes(String... scopes) {
-      return scopes(List.of(scopes));
+      return scopes(List.of(Objects.requireNonNull(scopes, "scopes")));
     }
 
-    /** OAuth scopes. Default {@code https://www.googleapis.com/auth/cloud-platform}. */
+    /**
+     * OAuth scopes.
+     *
+     * @param scopes the scopes, not empty; default {@code https://www.googleapis.com/auth/cloud-platform}
+     * @return this builder
+     */
     public Builder scopes(Collection<String> scopes) {
+      Objects.requireNonNull(scopes, "scopes");
       List<String> copy = new ArrayList<>();
       for (String s : scopes) {
         copy.add(requireText(s, "scope"));
@@ -388,12 +585,15 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     }
 
     /**
-     * Lifetime of the impersonated service-account token, 1 s to 12 h (Google allows more than 1 h
-     * only with {@code constraints/iam.allowServiceAccountCredentialLifetimeExtension}). Only with
-     * {@link #serviceAccount}. Default 1 h, or the file's {@code token_lifetime_seconds}.
+     * Lifetime of the impersonated service-account token (Google allows more than 1 h only with
+     * {@code constraints/iam.allowServiceAccountCredentialLifetimeExtension}). Only with {@link
+     * #serviceAccount}.
+     *
+     * @param lifetime 1 s to 12 h; default 1 h, or the file's {@code token_lifetime_seconds}
+     * @return this builder
      */
     public Builder tokenLifetime(Duration lifetime) {
-      Objects.requireNonNull(lifetime, "lifetime");
+      Objects.requireNonNull(lifetime, "tokenLifetime");
       if (lifetime.compareTo(Duration.ofSeconds(1)) < 0 || lifetime.compareTo(Duration.ofHours(12)) > 0) {
         throw new IllegalArgumentException("tokenLifetime must be between 1 s and 12 h: " + lifetime);
       }
@@ -401,112 +601,259 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
       return this;
     }
 
-    /** Where the projected token comes from. Default: a watched file ({@link #tokenFile}). */
+    /**
+     * Where the projected token comes from. Credentials share a session only if they were given the
+     * same source object.
+     *
+     * @param source the source; default a watched file ({@link #tokenFile})
+     * @return this builder
+     */
     public Builder tokenSource(TokenSource source) {
-      this.tokenSource = Objects.requireNonNull(source, "source");
+      this.tokenSource = Objects.requireNonNull(source, "tokenSource");
       return this;
     }
 
-    /** The projected token file, watched for rotation. Default: the file's {@code credential_source.file}. */
+    /**
+     * The projected token file, watched for rotation.
+     *
+     * @param file the file; default the configuration file's {@code credential_source.file}
+     * @return this builder
+     */
     public Builder tokenFile(Path file) {
-      this.tokenFile = Objects.requireNonNull(file, "file");
+      this.tokenFile = Objects.requireNonNull(file, "tokenFile");
       return this;
     }
 
-    /** The STS token endpoint, an {@code https} URL. Default {@code https://sts.googleapis.com/v1/token}. */
+    /**
+     * The STS token endpoint.
+     *
+     * @param url an {@code https} URL; default {@code https://sts.googleapis.com/v1/token}
+     * @return this builder
+     */
     public Builder stsEndpoint(String url) {
-      this.stsEndpoint = requireText(url, "url");
+      this.stsEndpoint = requireText(url, "stsEndpoint");
       return this;
     }
 
-    /** The IAM Credentials base URL, {@code https}. Default {@code https://iamcredentials.googleapis.com}. */
+    /**
+     * The IAM Credentials base URL.
+     *
+     * @param url an {@code https} URL; default {@code https://iamcredentials.googleapis.com}
+     * @return this builder
+     */
     public Builder iamEndpoint(String url) {
-      this.iamEndpoint = requireText(url, "url");
+      this.iamEndpoint = requireText(url, "iamEndpoint");
       return this;
     }
 
     /**
      * Use the GKE metadata server (GKE Workload Identity) even where it is not detected. Its host is
      * {@code GCE_METADATA_HOST} or {@code metadata.google.internal}.
+     *
+     * @return this builder
      */
     public Builder metadataServer() {
       this.metadataServer = true;
       return this;
     }
 
-    /** Use the metadata server at {@code host[:port]} (plain HTTP, as the metadata server speaks). */
+    /**
+     * Use the metadata server at {@code host[:port]} (plain HTTP, as the metadata server speaks).
+     *
+     * @param host the host and optional port
+     * @return this builder
+     */
     public Builder metadataServer(String host) {
-      this.metadataHost = requireText(host, "host");
+      this.metadataHost = requireText(host, "metadataServer");
       this.metadataServer = true;
       return this;
     }
 
     /**
-     * The HTTP client google-auth uses for STS, IAM and the metadata server. Default: a {@code
-     * NetHttpTransport} (the JDK's {@code HttpURLConnection}, honouring {@code https.proxyHost}).
+     * The HTTP client google-auth uses for STS, IAM and the metadata server. Credentials share a
+     * session only if they were given the same factory object.
+     *
+     * @param factory the factory; default a {@code NetHttpTransport} (the JDK's {@code
+     *     HttpURLConnection}, honouring {@code https.proxyHost})
+     * @return this builder
      */
     public Builder httpTransportFactory(HttpTransportFactory factory) {
-      this.transportFactory = Objects.requireNonNull(factory, "factory");
-      return this;
-    }
-
-    /** Connect and read timeouts of every token request. Default 3 s and 10 s. */
-    public Builder timeouts(Duration connect, Duration read) {
-      this.connectTimeout = positive(connect, "connect timeout");
-      this.readTimeout = positive(read, "read timeout");
+      this.transportFactory = Objects.requireNonNull(factory, "httpTransportFactory");
       return this;
     }
 
     /**
-     * Attempts per exchange step for retryable failures (throttling, 5xx, I/O), with backoff. Default
-     * 4, and 10 for the metadata server, which can take a few seconds to start with the pod.
+     * Time to establish a connection to STS, IAM Credentials or the metadata server.
+     *
+     * @param timeout positive; default 2 s
+     * @return this builder
      */
-    public Builder maxAttempts(int attempts) {
-      if (attempts < 1) {
-        throw new IllegalArgumentException("maxAttempts must be at least 1: " + attempts);
-      }
-      this.maxAttempts = attempts;
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(timeout, "connectTimeout");
       return this;
     }
 
-    /** The wall clock for expiry decisions. Default {@link Clock#systemUTC()}. */
+    /**
+     * Longest wait for the next bytes of a response.
+     *
+     * @param timeout positive; default 5 s
+     * @return this builder
+     */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = positive(timeout, "readTimeout");
+      return this;
+    }
+
+    /**
+     * The deadline of one exchange (STS, then IAM Credentials when impersonating): its waiters get a
+     * retryable failure then, and the cache retries with backoff.
+     *
+     * @param timeout positive; default 30 s
+     * @return this builder
+     */
+    public Builder exchangeTimeout(Duration timeout) {
+      this.exchangeTimeout = positive(timeout, "exchangeTimeout");
+      return this;
+    }
+
+    /**
+     * The wall clock for expiry decisions. Credentials share a session only if they were given the
+     * same clock object.
+     *
+     * @param clock the clock; default {@link Clock#systemUTC()}
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** Refresh timing and backoff. Default {@link RefreshPolicy#defaults()}. */
-    public Builder refreshPolicy(RefreshPolicy policy) {
-      this.refreshPolicy = Objects.requireNonNull(policy, "policy");
-      return this;
-    }
-
-    /** The project billed for API quota ({@code x-goog-user-project}). Default {@code GOOGLE_CLOUD_QUOTA_PROJECT}. */
-    public Builder quotaProject(String project) {
-      this.quotaProject = requireText(project, "project");
-      return this;
-    }
-
     /**
-     * Receives refresh, refresh-failure and token-rotation events (for metrics or logs). Called on
-     * the cache's threads; must be quick and must not throw.
-     */
-    public Builder listener(CredentialCache.Listener<Object> listener) {
-      this.listener = listener;
-      return this;
-    }
-
-    /**
-     * Validates the configuration and builds the credentials. Makes no network call: the first
-     * exchange happens on first use.
+     * Refresh timing and backoff.
      *
+     * @param policy the policy; default {@link RefreshPolicy#defaults()}
+     * @return this builder
+     */
+    public Builder refreshPolicy(RefreshPolicy policy) {
+      this.refreshPolicy = Objects.requireNonNull(policy, "refreshPolicy");
+      return this;
+    }
+
+    /**
+     * The project billed for API quota ({@code x-goog-user-project}).
+     *
+     * @param project the project ID; default {@code GOOGLE_CLOUD_QUOTA_PROJECT}, or the file's {@code quota_project_id}
+     * @return this builder
+     */
+    public Builder quotaProject(String project) {
+      this.quotaProjectId = requireText(project, "quotaProject");
+      return this;
+    }
+
+    /**
+     * Receives exchange, refresh, refresh-failure and token-rotation events (for metrics or logs) of
+     * the session these credentials share: the events of every credential in it. Called on the
+     * cache's threads; must be quick and must not throw.
+     *
+     * @param listener the listener; default none
+     * @return this builder
+     */
+    public Builder listener(CredentialCache.Listener<? super GcpTokenKey> listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * google-auth's name for {@link #quotaProject(String)}.
+     *
+     * @param quotaProjectId the project, or {@code null} for none set here (the environment's or the
+     *     file's then applies)
+     * @return this builder
+     */
+    @Override
+    public Builder setQuotaProjectId(String quotaProjectId) {
+      this.quotaProjectId = quotaProjectId == null ? null : requireText(quotaProjectId, "quotaProjectId");
+      return this;
+    }
+
+    /**
+     * The universe domain: it names the default STS and IAM Credentials endpoints ({@code
+     * sts.UNIVERSE}, {@code iamcredentials.UNIVERSE}) and is what {@link GoogleCredentials#getUniverseDomain()}
+     * reports.
+     *
+     * @param universeDomain the domain, or {@code null} for none set here (the file's {@code
+     *     universe_domain}, else {@code googleapis.com})
+     * @return this builder
+     */
+    @Override
+    public Builder setUniverseDomain(String universeDomain) {
+      this.universeDomain = universeDomain == null ? null : requireText(universeDomain, "universeDomain");
+      return this;
+    }
+
+    /**
+     * Not supported: these credentials obtain their own tokens.
+     *
+     * @param token ignored
+     * @return never
+     * @throws UnsupportedOperationException always; use {@code GoogleCredentials.create(token)} for a fixed token
+     */
+    @Override
+    public Builder setAccessToken(AccessToken token) {
+      throw new UnsupportedOperationException("GcpWorkloadIdentityCredentials obtain their own access tokens; use"
+          + " GoogleCredentials.create(token) for a fixed token.");
+    }
+
+    /**
+     * Not supported: refresh timing comes from the {@link RefreshPolicy}, scaled to each token's lifetime.
+     *
+     * @param margin ignored
+     * @return never
+     * @throws UnsupportedOperationException always; use {@link #refreshPolicy(RefreshPolicy)}
+     */
+    @Override
+    public Builder setRefreshMargin(Duration margin) {
+      throw new UnsupportedOperationException("GcpWorkloadIdentityCredentials refresh at a point scaled to the token's"
+          + " lifetime: use refreshPolicy(RefreshPolicy.builder()...build()) instead of a refresh margin.");
+    }
+
+    /**
+     * Not supported: expiry handling comes from the {@link RefreshPolicy}.
+     *
+     * @param margin ignored
+     * @return never
+     * @throws UnsupportedOperationException always; use {@link #refreshPolicy(RefreshPolicy)}
+     */
+    @Override
+    public Builder setExpirationMargin(Duration margin) {
+      throw new UnsupportedOperationException("GcpWorkloadIdentityCredentials stop using a token at the RefreshPolicy's"
+          + " expiry skew: use refreshPolicy(RefreshPolicy.builder().expirySkew(...).build()) instead of an expiration"
+          + " margin.");
+    }
+
+    /**
+     * Validates the configuration and builds the credentials, sharing the session of any open
+     * credentials with the same configuration. Makes no network call: the first exchange happens on
+     * first use.
+     *
+     * @return the credentials; close them when done
      * @throws ConfigurationException naming what is missing or invalid and how to fix it
      */
+    @Override
     public GcpWorkloadIdentityCredentials build() {
-      Engine engine = Engine.create(new Settings(environment, credentialsFile, audience, serviceAccount, scopes,
-          tokenLifetime, tokenSource, tokenFile, stsEndpoint, iamEndpoint, metadataServer, metadataHost,
-          transportFactory, connectTimeout, readTimeout, maxAttempts, clock, refreshPolicy, quotaProject, listener));
-      return new GcpWorkloadIdentityCredentials(engine, engine.key(), engine.quotaProject(), true);
+      GcpSettings.Resolved resolved = GcpSettings.resolve(new GcpSettings.Inputs(environment, credentialsFile, audience,
+          serviceAccount, tokenLifetime, tokenSource, tokenFile, stsEndpoint, iamEndpoint, metadataServer, metadataHost,
+          universeDomain, transportFactory, connectTimeout, readTimeout, exchangeTimeout, clock, refreshPolicy,
+          quotaProjectId));
+      Shared.Ref<GcpSession> ref = GcpSession.acquire(resolved.settings());
+      Owner owner = new Owner(ref, listener == null ? null : ref.get().listeners().add(listener), new Builder(this));
+      try {
+        GcpTokenKey key = resolved.key(scopes == null ? GcpSettings.DEFAULT_SCOPES : scopes);
+        return new GcpWorkloadIdentityCredentials(owner, key, resolved.quotaProject(), true);
+      } catch (RuntimeException e) {
+        owner.close();
+        throw e;
+      }
     }
 
     private static String requireText(String value, String what) {

@@ -1,8 +1,8 @@
 /**
  * Google Cloud credentials for Kubernetes workloads: {@link
  * io.workloadidentity.gcp.GcpWorkloadIdentityCredentials} (a {@code GoogleCredentials} for every
- * Google Cloud client library) and its typed failure {@link
- * io.workloadidentity.gcp.GcpCredentialsException}. Everything else is in {@code internal} and may
- * change.
+ * Google Cloud client library), its typed failure {@link
+ * io.workloadidentity.gcp.GcpCredentialsException} and the key of its listener's events, {@link
+ * io.workloadidentity.gcp.GcpTokenKey}. Everything else is in {@code internal} and may change.
  */
 package io.workloadidentity.gcp;

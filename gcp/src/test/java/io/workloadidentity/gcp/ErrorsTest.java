@@ -13,26 +13,34 @@ import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.time.Duration;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every typed error, produced from the fake's real error responses through google-auth's HTTP stack.
- * Messages explain the cause and the fix, name claims, and never contain a token.
+ * Messages explain the cause and the fix, name claims, and never contain a token. Each exchange is
+ * one attempt: one request per step. Credentials with the same configuration share a session, so a
+ * test that expects a new exchange closes the previous credentials first.
  */
 class ErrorsTest extends GcpFixture {
 
   GcpWorkloadIdentityCredentials direct() {
-    return closeLater(credentials().maxAttempts(2).credentialsFile(config(audience, volume.tokenFile(), null, null)).build());
+    return credentials().credentialsFile(config(audience, volume.tokenFile(), null, null)).build();
   }
 
   GcpWorkloadIdentityCredentials impersonating() {
-    return closeLater(credentials().maxAttempts(2).credentialsFile(config(audience, volume.tokenFile(), SA, null)).build());
+    return credentials().credentialsFile(config(audience, volume.tokenFile(), SA, null)).build();
+  }
+
+  /** The failure of the first read of fresh credentials, which are closed afterwards. */
+  static Throwable firstRead(GcpWorkloadIdentityCredentials c) {
+    try (c) {
+      return org.assertj.core.api.Assertions.catchThrowable(() -> bearer(c));
+    }
   }
 
   /** A non-retryable failure: thrown as is. */
-  GcpCredentialsException permanent(ThrowingCallable call, Reason reason) {
-    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+  GcpCredentialsException permanent(GcpWorkloadIdentityCredentials c, Reason reason) {
+    Throwable t = firstRead(c);
     assertThat(t).isInstanceOf(GcpCredentialsException.class);
     GcpCredentialsException e = (GcpCredentialsException) t;
     assertThat(e.reason()).isEqualTo(reason);
@@ -43,9 +51,9 @@ class ErrorsTest extends GcpFixture {
     return e;
   }
 
-  /** A retryable failure that outlasted the retries: an IOException (gRPC UNAVAILABLE) caused by the typed error. */
-  GcpCredentialsException transientFailure(ThrowingCallable call, Reason reason) {
-    Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+  /** A retryable failure with no valid token cached: an IOException (gRPC UNAVAILABLE) caused by the typed error. */
+  GcpCredentialsException transientFailure(GcpWorkloadIdentityCredentials c, Reason reason) {
+    Throwable t = firstRead(c);
     assertThat(t).isInstanceOf(IOException.class).hasCauseInstanceOf(GcpCredentialsException.class);
     GcpCredentialsException e = (GcpCredentialsException) t.getCause();
     assertThat(t.getMessage()).isEqualTo(e.getMessage());
@@ -63,8 +71,10 @@ class ErrorsTest extends GcpFixture {
   @Test
   void audienceMismatch() throws IOException {
     try (ProjectedVolume wrong = cluster.projectedVolume(Files.createDirectory(dir.resolve("wrong")), spec("sts.amazonaws.com"))) {
-      GcpWorkloadIdentityCredentials c = closeLater(credentials().credentialsFile(config(audience, wrong.tokenFile(), null, null)).build());
-      GcpCredentialsException e = permanent(() -> bearer(c), Reason.AUDIENCE_MISMATCH);
+      GcpWorkloadIdentityCredentials c = credentials().credentialsFile(config(audience, wrong.tokenFile(), null, null)).build();
+      GcpCredentialsException e = permanent(c, Reason.AUDIENCE_MISMATCH);
+      assertThat(e.tokenRejected()).isFalse(); // a configuration problem: a rotated token has the same audience
+      assertThat(e.advice()).contains("serviceAccountToken.audience").doesNotContain("HTTP 400");
       assertThat(e.code()).contains("invalid_grant");
       assertThat(e.httpStatus()).hasValue(400);
       assertThat(e.getMessage())
@@ -78,34 +88,46 @@ class ErrorsTest extends GcpFixture {
   @Test
   void unknownOrDisabledProvider() {
     String unknown = audience.replace("/providers/cluster", "/providers/gone");
-    GcpWorkloadIdentityCredentials c = closeLater(credentials().credentialsFile(config(unknown, volume.tokenFile(), null, null)).build());
-    GcpCredentialsException e = permanent(() -> bearer(c), Reason.PROVIDER_NOT_FOUND);
+    GcpWorkloadIdentityCredentials c = credentials().credentialsFile(config(unknown, volume.tokenFile(), null, null)).build();
+    GcpCredentialsException e = permanent(c, Reason.PROVIDER_NOT_FOUND);
     assertThat(e.code()).contains("invalid_target");
     assertThat(e.getMessage()).contains(unknown).contains("project NUMBER").contains("disabled or deleted");
 
     gcp.setProviderDisabled(audience, true);
-    permanent(() -> bearer(direct()), Reason.PROVIDER_NOT_FOUND);
+    permanent(direct(), Reason.PROVIDER_NOT_FOUND);
   }
 
   @Test
-  void subjectTokenRejected() {
+  void anExpiredTokenOnDiskIsNeverSent() {
     clock.advance(Duration.ofMinutes(61)); // the kubelet stopped rotating: the token on disk has expired
     volume.mode(ProjectedVolume.Mode.STOPPED);
-    assertThatThrownBy(() -> bearer(direct())).isInstanceOf(io.workloadidentity.core.TokenExpiredException.class);
+    assertThat(firstRead(direct())).isInstanceOf(io.workloadidentity.core.TokenExpiredException.class);
     assertThat(gcp.requestCount()).isZero(); // never sent
+  }
 
-    clock.advance(Duration.ofMinutes(-61));
+  /**
+   * A refused projected token is retryable and token-rejected: the file is re-read at once and the
+   * cache retries as soon as a rotation is seen (the kubelet may have rotated it a moment ago).
+   */
+  @Test
+  void aRejectedSubjectTokenIsRereadAndRetryable() {
     cluster.rotateSigningKey();
     cluster.retireOldSigningKeys(); // the token on disk no longer verifies
-    GcpCredentialsException e = permanent(() -> bearer(direct()), Reason.SUBJECT_TOKEN_REJECTED);
+    io.workloadidentity.testkit.CountingTokenSource tokens =
+        io.workloadidentity.testkit.CountingTokenSource.of(io.workloadidentity.core.TokenSource.of(volume.current()));
+    GcpCredentialsException e = transientFailure(credentials().audience(audience).tokenSource(tokens)
+        .stsEndpoint(gcp.stsUrl()).build(), Reason.SUBJECT_TOKEN_REJECTED);
+    assertThat(e.tokenRejected()).isTrue();
     assertThat(e.code()).contains("invalid_grant");
     assertThat(e.getMessage()).contains("Invalid JWT signature").contains("iss=" + cluster.issuer())
         .contains("issuer URI " + cluster.issuer()).contains("JWKS");
+    assertThat(tokens.refreshes()).isEqualTo(1); // re-read once, not retried inside the exchange
+    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(1);
   }
 
   @Test
   void impersonationDeniedNamesThePrincipalAndTheRoleToGrant() {
-    GcpCredentialsException e = permanent(() -> bearer(impersonating()), Reason.IMPERSONATION_DENIED);
+    GcpCredentialsException e = permanent(impersonating(), Reason.IMPERSONATION_DENIED);
     String principal = gcp.principal(audience, SUBJECT);
     assertThat(e.code()).contains("PERMISSION_DENIED");
     assertThat(e.httpStatus()).hasValue(403);
@@ -117,77 +139,101 @@ class ErrorsTest extends GcpFixture {
 
   @Test
   void invalidRequests() {
-    GcpWorkloadIdentityCredentials tooLong = closeLater(credentials().audience(audience).tokenFile(volume.tokenFile())
-        .serviceAccount(SA).tokenLifetime(Duration.ofHours(2)).stsEndpoint(gcp.stsUrl()).iamEndpoint(gcp.iamUrl()).build());
+    GcpWorkloadIdentityCredentials tooLong = credentials().audience(audience).tokenFile(volume.tokenFile())
+        .serviceAccount(SA).tokenLifetime(Duration.ofHours(2)).stsEndpoint(gcp.stsUrl()).iamEndpoint(gcp.iamUrl()).build();
     gcp.grantWorkloadIdentityUser(SA, gcp.principal(audience, SUBJECT));
-    GcpCredentialsException e = permanent(() -> bearer(tooLong), Reason.INVALID_REQUEST);
+    GcpCredentialsException e = permanent(tooLong, Reason.INVALID_REQUEST);
     assertThat(e.code()).contains("INVALID_ARGUMENT");
     assertThat(e.getMessage()).contains("7200s").contains("allowServiceAccountCredentialLifetimeExtension");
 
     gcp.faults().failNext(FakeGcp.STS_PATH, 1, Fault.error(400, "invalid_request", "Invalid value for \"audience\"."));
-    GcpCredentialsException sts = permanent(() -> bearer(direct()), Reason.INVALID_REQUEST);
+    GcpCredentialsException sts = permanent(direct(), Reason.INVALID_REQUEST);
     assertThat(sts.getMessage()).contains("Invalid value for \"audience\"").contains(audience + " is well formed");
   }
 
   @Test
-  void throttlingIsRetriedWithBackoffThenReportedAsTransient() {
+  void throttlingIsReportedAsTransientAfterOneRequest() {
     gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.throttled());
-    GcpCredentialsException e = transientFailure(() -> bearer(direct()), Reason.THROTTLED);
+    GcpCredentialsException e = transientFailure(direct(), Reason.THROTTLED);
     assertThat(e.code()).contains("rate_limit_exceeded");
     assertThat(e.httpStatus()).hasValue(429);
-    assertThat(e.getMessage()).contains("throttled").contains("2 attempt(s)");
-    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(2);
+    assertThat(e.getMessage()).contains("throttled").contains("retried with backoff");
+    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(1); // no retry inside the exchange
 
     gcp.faults().clear();
     gcp.grantWorkloadIdentityUser(SA, gcp.principal(audience, SUBJECT));
     gcp.faults().failAlways(FakeGcp.IAM_PATH_PREFIX, Fault.throttled());
-    GcpCredentialsException iam = transientFailure(() -> bearer(impersonating()), Reason.THROTTLED);
+    GcpCredentialsException iam = transientFailure(impersonating(), Reason.THROTTLED);
     assertThat(iam.code()).contains("RESOURCE_EXHAUSTED");
+    assertThat(gcp.requestCount("/v1/projects/-/serviceAccounts/" + SA + ":generateAccessToken")).isEqualTo(1);
   }
 
+  /** Failures are retried by the cache, one exchange (one request) per attempt, never inside an exchange. */
   @Test
-  void aFewFailuresAreRetriedInsideOneExchange() throws IOException {
+  void failuresAreRetriedByTheCacheOneRequestPerAttempt() throws Exception {
     gcp.faults().failNext(FakeGcp.STS_PATH, 1, Fault.serverError(503)).failNext(FakeGcp.STS_PATH, 1, Fault.throttled());
-    GcpWorkloadIdentityCredentials c = closeLater(credentials().maxAttempts(3)
-        .credentialsFile(config(audience, volume.tokenFile(), null, null)).build());
+    GcpWorkloadIdentityCredentials c = closeLater(direct());
+    assertThatThrownBy(() -> bearer(c)).isInstanceOf(IOException.class);
+    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(1);
+    assertThatThrownBy(() -> bearer(c)).isInstanceOf(IOException.class); // inside the backoff window: no request
+    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(1)); // past the (millisecond) backoff of this test's policy
+    assertThatThrownBy(() -> bearer(c)).isInstanceOf(IOException.class);
+    clock.advance(Duration.ofSeconds(1));
     assertThat(bearer(c)).startsWith("ya29.fake-sts-");
     assertThat(gcp.requests(FakeGcp.STS_PATH)).extracting(r -> r.status()).containsExactly(503, 429, 200);
+    assertThat(events.failureCount()).isEqualTo(2);
   }
 
   @Test
   void serverErrorsUnreachableEndpointsTimeoutsAndGarbage() throws Exception {
     gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.serverError(503));
-    GcpCredentialsException e = transientFailure(() -> bearer(direct()), Reason.SERVER_ERROR);
+    GcpCredentialsException e = transientFailure(direct(), Reason.SERVER_ERROR);
     assertThat(e.code()).contains("UNAVAILABLE");
     assertThat(e.httpStatus()).hasValue(503);
     gcp.faults().clear();
 
     gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.malformedBody()); // google-auth throws a NullPointerException
-    transientFailure(() -> bearer(direct()), Reason.UNEXPECTED_RESPONSE);
+    transientFailure(direct(), Reason.UNEXPECTED_RESPONSE);
     gcp.faults().clear();
 
     // (Always: the JDK silently retries a request once when a reused keep-alive connection drops.)
     gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.connectionReset());
-    transientFailure(() -> bearer(direct()), Reason.UNREACHABLE);
+    transientFailure(direct(), Reason.UNREACHABLE);
     gcp.faults().clear();
 
     int closedPort;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    GcpWorkloadIdentityCredentials nowhere = closeLater(credentials().maxAttempts(2).audience(audience)
-        .tokenFile(volume.tokenFile()).stsEndpoint("https://127.0.0.1:" + closedPort + "/v1/token").build());
-    GcpCredentialsException down = transientFailure(() -> bearer(nowhere), Reason.UNREACHABLE);
+    GcpCredentialsException down = transientFailure(credentials().audience(audience).tokenFile(volume.tokenFile())
+        .stsEndpoint("https://127.0.0.1:" + closedPort + "/v1/token").build(), Reason.UNREACHABLE);
     assertThat(down.getMessage()).contains("https://127.0.0.1:" + closedPort + "/v1/token").contains("ConnectException")
-        .contains("did not answer after 2 attempt(s)");
+        .contains("did not answer");
     assertThat(down.httpStatus()).isEmpty();
     assertThat(down.code()).isEmpty();
 
     gcp.faults().latency(Duration.ofSeconds(3));
-    GcpWorkloadIdentityCredentials impatient = closeLater(credentials().maxAttempts(1)
-        .timeouts(Duration.ofSeconds(1), Duration.ofMillis(200))
-        .credentialsFile(config(audience, volume.tokenFile(), null, null)).build());
-    GcpCredentialsException slow = transientFailure(() -> bearer(impatient), Reason.UNREACHABLE);
+    GcpCredentialsException slow = transientFailure(credentials().connectTimeout(Duration.ofSeconds(1))
+        .readTimeout(Duration.ofMillis(200)).credentialsFile(config(audience, volume.tokenFile(), null, null)).build(),
+        Reason.UNREACHABLE);
     assertThat(slow).hasRootCauseInstanceOf(SocketTimeoutException.class);
+  }
+
+  /**
+   * A hung endpoint costs one request and at most the exchange deadline: the request's timeouts are
+   * capped by the time left (google-auth's HTTP stack ignores interrupts).
+   */
+  @Test
+  void aHungEndpointFailsWithinTheExchangeDeadline() {
+    gcp.faults().latency(Duration.ofSeconds(5));
+    long started = System.nanoTime();
+    Throwable t = firstRead(credentials().exchangeTimeout(Duration.ofMillis(500))
+        .credentialsFile(config(audience, volume.tokenFile(), null, null)).build());
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+    assertThat(t).isInstanceOf(IOException.class).hasCauseInstanceOf(io.workloadidentity.core.CredentialExchangeException.class);
+    assertThat(((io.workloadidentity.core.CredentialExchangeException) t.getCause()).retryable()).isTrue();
+    assertThat(took).isLessThan(Duration.ofSeconds(3)); // 500 ms, far from the 5 s latency or the 5 s read timeout
+    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(1);
   }
 }

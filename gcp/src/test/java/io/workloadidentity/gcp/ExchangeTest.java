@@ -6,6 +6,7 @@ import com.google.auth.oauth2.ExternalAccountCredentials;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.FileTokenSource;
 import io.workloadidentity.core.ProjectedToken;
+import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.testkit.FakeGcp;
 import io.workloadidentity.testkit.ReceivedRequest;
 import java.io.InputStream;
@@ -123,8 +124,9 @@ class ExchangeTest extends GcpFixture {
   /**
    * The kubelet rotates the token and the old one stops verifying (its signing key is retired).
    * google-auth would keep using the STS token it cached from the old subject token; here every
-   * exchange starts at STS, and a rejected token makes the source re-read the file, so the next
-   * exchange succeeds with the new token even when the file watch has not noticed yet.
+   * exchange starts at STS, and a rejected token makes the source re-read the file at once, so the
+   * cache's next attempt sends the new token even when the file watch has not noticed yet. The
+   * rejected attempt is not retried inside the exchange.
    */
   @Test
   void afterRotationAndRevocationTheNextExchangeUsesTheNewTokenEvenWithImpersonation() throws Exception {
@@ -145,6 +147,13 @@ class ExchangeTest extends GcpFixture {
     gcp.forgetIssuerKeys(); // Google's JWKS cache expires: the old token no longer verifies
 
     assertThat(bearer(credentials)).isEqualTo(first); // served at once; the refresh runs in the background
+    assertThat(readUntilEvent(credentials)).isEqualTo("failed");
+    WorkloadIdentityException rejected = events.failures().get(0);
+    assertThat(rejected).isInstanceOf(GcpCredentialsException.class);
+    assertThat(((GcpCredentialsException) rejected).tokenRejected()).isTrue();
+    assertThat(((GcpCredentialsException) rejected).retryable()).isTrue();
+    assertThat(bearer(credentials)).isEqualTo(first); // the valid token stays in service
+    clock.advance(Duration.ofSeconds(1)); // past this test's millisecond backoff
     assertThat(readUntilEvent(credentials)).isEqualTo("refreshed");
 
     List<ReceivedRequest> sts = gcp.requests(FakeGcp.STS_PATH);

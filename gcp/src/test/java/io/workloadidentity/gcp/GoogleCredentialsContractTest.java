@@ -74,6 +74,7 @@ class GoogleCredentialsContractTest extends GcpFixture {
     c.getRequestMetadata(API, Runnable::run, callback);
     assertThat(result.get(10, TimeUnit.SECONDS).get("Authorization").get(0)).startsWith("Bearer ya29.fake-sts-");
 
+    c.close(); // else the next credentials, configured alike, would share its session and its cached token
     gcp.setProviderDisabled(audience, true);
     GcpWorkloadIdentityCredentials broken = closeLater(credentials()
         .credentialsFile(config(audience, volume.tokenFile(), null, null)).build());

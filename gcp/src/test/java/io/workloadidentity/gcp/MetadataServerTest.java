@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.gcp.GcpCredentialsException.Reason;
+import io.workloadidentity.testkit.CacheEvents;
 import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.FakeGcpMetadataServer;
 import io.workloadidentity.testkit.ReceivedRequest;
@@ -61,13 +62,45 @@ class MetadataServerTest {
     }
   }
 
+  /**
+   * The pod started before the GKE metadata server answered: it refuses connections for a few
+   * seconds. Each read after the backoff window is one cache attempt, one exchange and one connection
+   * attempt (no retry loop inside the exchange); reads inside the window fail fast without one.
+   */
   @Test
-  void theFirstRequestWaitsForAMetadataServerThatIsStillStarting() throws Exception {
-    mds.faults().failNext(3, Fault.connectionReset()); // the pod started before the GKE metadata server answered
+  void aMetadataServerStillStartingCostsOneExchangePerCacheAttempt() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort(); // closed: connections are refused, as by a metadata server not started yet
+    }
+    CacheEvents events = CacheEvents.create();
+    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer("127.0.0.1:" + port).listener(events).build()) {
+      for (int attempt = 1; attempt <= 3; attempt++) {
+        Throwable t = catchThrowable(() -> bearer(c));
+        assertThat(t).isInstanceOf(IOException.class).hasRootCauseInstanceOf(java.net.ConnectException.class);
+        assertThat(((GcpCredentialsException) t.getCause()).reason()).isEqualTo(Reason.UNREACHABLE);
+        assertThat(catchThrowable(() -> bearer(c))).isInstanceOf(IOException.class); // backing off: no exchange
+        assertThat(events.startedCount()).isEqualTo(attempt);
+        clock.advance(Duration.ofSeconds(1)); // past this test's millisecond backoff
+      }
+    }
+  }
+
+  /** The outage test for the metadata server: one request per cache attempt, counted at the server. */
+  @Test
+  void serverErrorsCostOneRequestPerCacheAttempt() throws Exception {
+    mds.faults().failNext(3, Fault.serverError(503));
     try (GcpWorkloadIdentityCredentials c = credentials().metadataServer(mds.host()).build()) {
+      for (int attempt = 1; attempt <= 3; attempt++) {
+        assertThat(catchThrowable(() -> bearer(c))).isInstanceOf(IOException.class)
+            .cause().isInstanceOf(GcpCredentialsException.class);
+        assertThat(catchThrowable(() -> bearer(c))).isInstanceOf(IOException.class); // backing off: no request
+        assertThat(mds.requestCount()).isEqualTo(attempt);
+        clock.advance(Duration.ofSeconds(1));
+      }
       assertThat(bearer(c)).startsWith("Bearer ya29.fake-mds-");
     }
-    assertThat(mds.requests()).extracting(ReceivedRequest::status).containsExactly(0, 0, 0, 200);
+    assertThat(mds.requests()).extracting(ReceivedRequest::status).containsExactly(503, 503, 503, 200);
   }
 
   @Test
@@ -86,27 +119,18 @@ class MetadataServerTest {
   }
 
   @Test
-  void anAbsentMetadataServerIsRetriedThenReportedAsUnreachable() throws Exception {
+  void anAbsentMetadataServerIsReportedAsUnreachable() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
-    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer("127.0.0.1:" + port).maxAttempts(3).build()) {
+    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer("127.0.0.1:" + port).build()) {
       Throwable t = catchThrowable(() -> bearer(c));
       assertThat(t).isInstanceOf(IOException.class).hasCauseInstanceOf(GcpCredentialsException.class);
       GcpCredentialsException e = (GcpCredentialsException) t.getCause();
       assertThat(e.reason()).isEqualTo(Reason.UNREACHABLE);
       assertThat(e.getMessage()).contains("GKE metadata server at http://127.0.0.1:" + port)
-          .contains("after 3 attempt(s)").contains("few seconds").contains("GKE_METADATA");
+          .contains("did not answer").contains("few seconds").contains("GKE_METADATA");
     }
-  }
-
-  @Test
-  void serverErrorsAreRetried() throws Exception {
-    mds.faults().failNext(2, Fault.serverError(503));
-    try (GcpWorkloadIdentityCredentials c = credentials().metadataServer(mds.host()).build()) {
-      assertThat(bearer(c)).startsWith("Bearer ya29.fake-mds-");
-    }
-    assertThat(mds.requests()).extracting(ReceivedRequest::status).containsExactly(503, 503, 200);
   }
 }

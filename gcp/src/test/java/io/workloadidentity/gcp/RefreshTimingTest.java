@@ -122,9 +122,13 @@ class RefreshTimingTest extends GcpFixture {
     assertThat(gcp.requestCount(FakeGcp.STS_PATH) - before).isGreaterThanOrEqualTo(5).isLessThanOrEqualTo(calls);
   }
 
+  /**
+   * The outage test: every cache attempt is one exchange and one STS request (no retries inside an
+   * exchange), attempts are spaced by the backoff, and no read fails while the token is valid.
+   */
   @Test
-  void anOutageShorterThanTheRemainingLifetimeIsInvisibleAndFailuresBackOff() throws Exception {
-    GcpWorkloadIdentityCredentials credentials = closeLater(credentials().maxAttempts(2)
+  void anOutageShorterThanTheRemainingLifetimeIsInvisibleAndCostsOneRequestPerCacheAttempt() throws Exception {
+    GcpWorkloadIdentityCredentials credentials = closeLater(credentials()
         .credentialsFile(config(audience, volume.tokenFile(), null, null)).build());
     String token = bearer(credentials);
     assertThat(nextEvent()).isEqualTo("refreshed");
@@ -137,7 +141,7 @@ class RefreshTimingTest extends GcpFixture {
     }
     assertThat(nextEvent()).isEqualTo("failed");
     int afterFirstFailure = gcp.requestCount(FakeGcp.STS_PATH);
-    assertThat(afterFirstFailure).isEqualTo(1 + 2); // one refresh attempt = maxAttempts calls
+    assertThat(afterFirstFailure).isEqualTo(1 + 1); // one refresh attempt = one STS request
 
     for (int i = 0; i < 100; i++) {
       assertThat(bearer(credentials)).isEqualTo(token);
@@ -146,26 +150,29 @@ class RefreshTimingTest extends GcpFixture {
 
     clock.advance(Duration.ofSeconds(1)); // past the backoff (milliseconds with this test's policy)
     assertThat(readUntilEvent(credentials)).isEqualTo("failed");
-    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(afterFirstFailure + 2);
+    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(afterFirstFailure + 1);
     assertThat(bearer(credentials)).isEqualTo(token);
 
     gcp.faults().clear(); // the outage ends before the token does
     clock.advance(Duration.ofSeconds(1));
     assertThat(readUntilEvent(credentials)).isEqualTo("refreshed");
-    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(afterFirstFailure + 3);
+    assertThat(gcp.requestCount(FakeGcp.STS_PATH)).isEqualTo(afterFirstFailure + 2);
     assertThat(awaitNewToken(credentials, token)).startsWith("ya29.fake-sts-");
+    // Three cache attempts during the outage and after it: three STS requests, one per attempt.
+    assertThat(events.failureCount()).isEqualTo(2);
+    assertThat(events.startedCount()).isEqualTo(gcp.requestCount(FakeGcp.STS_PATH));
   }
 
   @Test
   void withoutAValidTokenAFailureIsReportedOnceAndRepeatedFromTheBackoffWindow() throws Exception {
-    GcpWorkloadIdentityCredentials credentials = closeLater(credentials().maxAttempts(1)
+    GcpWorkloadIdentityCredentials credentials = closeLater(credentials()
         .credentialsFile(config(audience, volume.tokenFile(), null, null)).build());
     gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.error(400, "invalid_grant", "ID Token issued at 1 is stale to sign-in."));
 
     for (int i = 0; i < 3; i++) {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> bearer(credentials))
-          .isInstanceOf(GcpCredentialsException.class)
-          .extracting(e -> ((GcpCredentialsException) e).reason())
+          .isInstanceOf(java.io.IOException.class) // retryable: a rotated token may be accepted
+          .extracting(e -> ((GcpCredentialsException) e.getCause()).reason())
           .isEqualTo(GcpCredentialsException.Reason.SUBJECT_TOKEN_REJECTED);
     }
     // google-auth: 3 failing calls = 3 STS calls. Here: one exchange, then the cached failure.

@@ -172,7 +172,7 @@ final class GcpAct implements CloudAct {
       check(recovered, "a fresh token once STS recovered");
       check(attempts < reads / 10, "backoff, not an STS call per read");
       stage.detail("Google STS answered 503 for 8 simulated minutes: " + reads + " reads, 0 errors, " + attempts
-          + " STS requests (in-exchange retries plus backoff between exchanges); fresh token after recovery");
+          + " STS requests (one per backoff step); fresh token after recovery");
     }
   }
 

@@ -4,6 +4,7 @@ import com.google.api.client.http.HttpResponseException;
 import com.google.api.client.json.GenericJson;
 import com.google.api.client.json.gson.GsonFactory;
 import io.workloadidentity.core.ProjectedToken;
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.gcp.GcpCredentialsException;
 import io.workloadidentity.gcp.GcpCredentialsException.Reason;
 import java.util.Locale;
@@ -49,11 +50,11 @@ final class Failures {
     return null;
   }
 
-  /** A failed STS token exchange. */
+  /** A failed STS token exchange; {@code subject} is the token that was sent, or null if none was read. */
   static GcpCredentialsException sts(
-      GuardedTransport.Response r, Exception error, String url, String audience, ProjectedToken subject, int attempts) {
+      GuardedTransport.Response r, Exception error, String url, String audience, ProjectedToken subject) {
     if (r == null) {
-      return unreachable("Google STS", url, error, attempts,
+      return unreachable("Google STS", url, error,
           "Check that the pod can reach " + host(url) + ":443 (network policy, egress firewall, proxy settings).");
     }
     Body body = Body.parse(r.errorBody());
@@ -62,56 +63,55 @@ final class Failures {
       return unexpected("Google STS", url, r, error);
     }
     if (throttled(r, body)) {
-      return new GcpCredentialsException(Reason.THROTTLED, "Google STS throttled the token exchange (" + said + ") after "
-          + attempts + " attempt(s). The cached credential, if any, stays in use; many pods exchanging at once can"
-          + " exceed the STS quota: share one credentials instance per process.", body.code, r.status(), error);
+      return fail(Reason.THROTTLED, "Google STS throttled the token exchange (" + said + ").", "The cached credential,"
+          + " if any, stays in use and the exchange is retried with backoff; many pods exchanging at once can exceed"
+          + " the STS quota: share one credentials instance per process.", body, r, error, false);
     }
     if (r.status() >= 500) {
-      return serverError("Google STS", url, said, body, r, attempts, error);
+      return serverError("Google STS", url, said, body, r, error);
     }
     String code = body.code == null ? "" : body.code;
-    String who = "The projected token (" + claims(subject) + ")";
+    String who = "The projected token (" + (subject == null ? "not read" : claims(subject)) + ")";
     switch (code) {
       case "invalid_grant" -> {
         if (body.description.toLowerCase(Locale.ROOT).contains("audience")) {
-          return new GcpCredentialsException(Reason.AUDIENCE_MISMATCH, "Google STS rejected the token's audience ("
-              + said + "). " + who + " was exchanged at workload identity provider " + audience + ". Fix: set the"
-              + " projected volume's serviceAccountToken.audience to one of the provider's allowed audiences (by default "
-              + defaultAudience(audience) + "), or add " + subject.audiences() + " to the provider's allowed audiences"
-              + " (gcloud iam workload-identity-pools providers update-oidc ... --allowed-audiences=...).",
-              body.code, r.status(), error);
+          return fail(Reason.AUDIENCE_MISMATCH, "Google STS rejected the token's audience (" + said + "). " + who
+              + " was exchanged at workload identity provider " + audience + ".", "Set the projected volume's"
+              + " serviceAccountToken.audience to one of the provider's allowed audiences (by default "
+              + defaultAudience(audience) + ")" + (subject == null ? "" : ", or add " + subject.audiences()
+              + " to the provider's allowed audiences") + " (gcloud iam workload-identity-pools providers update-oidc"
+              + " ... --allowed-audiences=...).", body, r, error, false);
         }
-        return new GcpCredentialsException(Reason.SUBJECT_TOKEN_REJECTED, "Google STS rejected the projected token ("
-            + said + "). " + who + ". Fix: the provider " + audience + " must have issuer URI " + subject.issuer()
-            + " and be able to verify the signature (Google fetches the issuer's JWKS, which must be public, or use"
-            + " the provider's --jwk-json-path with the cluster's current keys); its attribute condition, if any,"
-            + " must accept this subject; an expired or stale token means the kubelet is not rotating it.",
-            body.code, r.status(), error);
+        return fail(Reason.SUBJECT_TOKEN_REJECTED, "Google STS rejected the projected token (" + said + "). " + who
+            + ".", "The token file is re-read and the exchange retried when the kubelet rotates the token; if this"
+            + " persists, the provider " + audience + " must have issuer URI "
+            + (subject == null ? "the token's iss" : subject.issuer()) + " and be able to verify the signature"
+            + " (Google fetches the issuer's JWKS, which must be public, or use the provider's --jwk-json-path with"
+            + " the cluster's current keys), its attribute condition, if any, must accept this subject, and an"
+            + " expired or stale token means the kubelet is not rotating it.", body, r, error, true);
       }
       case "invalid_target" -> {
-        return new GcpCredentialsException(Reason.PROVIDER_NOT_FOUND, "Google STS does not know workload identity"
-            + " provider " + audience + " (" + said + "). Fix: check the project NUMBER (not ID), pool and provider"
-            + " IDs (gcloud iam workload-identity-pools providers describe PROVIDER --workload-identity-pool=POOL"
-            + " --location=global), and that neither the pool nor the provider is disabled or deleted.",
-            body.code, r.status(), error);
+        return fail(Reason.PROVIDER_NOT_FOUND, "Google STS does not know workload identity provider " + audience
+            + " (" + said + ").", "Check the project NUMBER (not ID), pool and provider IDs (gcloud iam"
+            + " workload-identity-pools providers describe PROVIDER --workload-identity-pool=POOL --location=global),"
+            + " and that neither the pool nor the provider is disabled or deleted.", body, r, error, false);
       }
       default -> {
         String fix = PROVIDER.matcher(audience).matches()
-            ? " The audience " + audience + " is well formed: check the scopes and the STS endpoint."
-            : " Fix: the audience must be the provider's full resource name,"
+            ? "The audience " + audience + " is well formed: check the scopes and the STS endpoint."
+            : "The audience must be the provider's full resource name,"
                 + " //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER;"
                 + " it is " + audience + ".";
-        return new GcpCredentialsException(Reason.INVALID_REQUEST, "Google STS rejected the request (" + said + ")."
-            + fix, body.code, r.status(), error);
+        return fail(Reason.INVALID_REQUEST, "Google STS rejected the request (" + said + ").", fix, body, r, error, false);
       }
     }
   }
 
   /** A failed IAM Credentials generateAccessToken call. */
   static GcpCredentialsException iam(GuardedTransport.Response r, Exception error, String url, String audience,
-      String serviceAccount, ProjectedToken subject, int attempts) {
+      String serviceAccount, ProjectedToken subject) {
     if (r == null) {
-      return unreachable("IAM Credentials", url, error, attempts,
+      return unreachable("IAM Credentials", url, error,
           "Check that the pod can reach " + host(url) + ":443 (network policy, egress firewall, proxy settings).");
     }
     Body body = Body.parse(r.errorBody());
@@ -120,33 +120,35 @@ final class Failures {
       return unexpected("IAM Credentials", url, r, error);
     }
     if (throttled(r, body)) {
-      return new GcpCredentialsException(Reason.THROTTLED, "IAM Credentials throttled generateAccessToken for "
-          + serviceAccount + " (" + said + ") after " + attempts + " attempt(s).", body.code, r.status(), error);
+      return fail(Reason.THROTTLED, "IAM Credentials throttled generateAccessToken for " + serviceAccount + " ("
+          + said + ").", "The cached credential, if any, stays in use and the exchange is retried with backoff.",
+          body, r, error, false);
     }
     if (r.status() >= 500) {
-      return serverError("IAM Credentials", url, said, body, r, attempts, error);
+      return serverError("IAM Credentials", url, said, body, r, error);
     }
     if (r.status() == 403 || r.status() == 404 || "PERMISSION_DENIED".equals(body.code) || "NOT_FOUND".equals(body.code)) {
       String principal = principal(audience, subject.subject());
-      return new GcpCredentialsException(Reason.IMPERSONATION_DENIED, "IAM Credentials denied impersonating service"
-          + " account " + serviceAccount + " (" + said + "). The caller is the federated principal " + principal
-          + " (assuming the provider maps google.subject=assertion.sub). Fix: grant it roles/iam.workloadIdentityUser"
+      return fail(Reason.IMPERSONATION_DENIED, "IAM Credentials denied impersonating service account "
+          + serviceAccount + " (" + said + "). The caller is the federated principal " + principal
+          + " (assuming the provider maps google.subject=assertion.sub).", "Grant it roles/iam.workloadIdentityUser"
           + " on the service account: gcloud iam service-accounts add-iam-policy-binding " + serviceAccount
           + " --role=roles/iam.workloadIdentityUser --member=" + principal + " ; check that the service account"
-          + " exists in the right project; new bindings can take a few minutes to apply.", body.code, r.status(), error);
+          + " exists in the right project; new bindings can take a few minutes to apply.", body, r, error, false);
     }
-    return new GcpCredentialsException(Reason.INVALID_REQUEST, "IAM Credentials rejected generateAccessToken for "
-        + serviceAccount + " (" + said + "). Fix: the token lifetime may exceed the maximum (3600 s unless the"
-        + " organization policy constraints/iam.allowServiceAccountCredentialLifetimeExtension allows up to 12 h),"
-        + " or a scope is invalid.", body.code, r.status(), error);
+    return fail(Reason.INVALID_REQUEST, "IAM Credentials rejected generateAccessToken for " + serviceAccount + " ("
+        + said + ").", "The token lifetime may exceed the maximum (3600 s unless the organization policy"
+        + " constraints/iam.allowServiceAccountCredentialLifetimeExtension allows up to 12 h), or a scope is invalid.",
+        body, r, error, false);
   }
 
   /** A failed GKE metadata server token request. */
-  static GcpCredentialsException metadata(GuardedTransport.Response r, Exception error, String url, int attempts) {
+  static GcpCredentialsException metadata(GuardedTransport.Response r, Exception error, String url) {
     if (r == null) {
-      return unreachable("The GKE metadata server", url, error, attempts, "At pod start the GKE metadata server can"
-          + " take a few seconds to answer; if this persists, check that the node pool runs it"
-          + " (--workload-metadata=GKE_METADATA), that the pod does not use hostNetwork, and GCE_METADATA_HOST.");
+      return unreachable("The GKE metadata server", url, error, "At pod start the GKE metadata server can take a"
+          + " few seconds to answer (the exchange is retried with backoff); if this persists, check that the node"
+          + " pool runs it (--workload-metadata=GKE_METADATA), that the pod does not use hostNetwork, and"
+          + " GCE_METADATA_HOST.");
     }
     Body body = Body.parse(r.errorBody());
     String said = said(r, body);
@@ -154,18 +156,18 @@ final class Failures {
       return unexpected("The GKE metadata server", url, r, error);
     }
     if (throttled(r, body)) {
-      return new GcpCredentialsException(Reason.THROTTLED, "The GKE metadata server throttled the token request ("
-          + said + ") after " + attempts + " attempt(s).", body.code, r.status(), error);
+      return fail(Reason.THROTTLED, "The GKE metadata server throttled the token request (" + said + ").",
+          "The exchange is retried with backoff.", body, r, error, false);
     }
     if (r.status() >= 500) {
-      return serverError("The GKE metadata server", url, said, body, r, attempts, error);
+      return serverError("The GKE metadata server", url, said, body, r, error);
     }
-    return new GcpCredentialsException(Reason.METADATA_SERVER_REFUSED, "The GKE metadata server refused to issue an"
-        + " access token (" + said + "). Fix: enable Workload Identity on the cluster and node pool; either grant"
-        + " roles directly to principal://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/"
+    return fail(Reason.METADATA_SERVER_REFUSED, "The GKE metadata server refused to issue an access token (" + said
+        + ").", "Enable Workload Identity on the cluster and node pool; either grant roles directly to"
+        + " principal://iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/"
         + "PROJECT_ID.svc.id.goog/subject/ns/NAMESPACE/sa/KSA, or annotate the Kubernetes service account with"
         + " iam.gke.io/gcp-service-account=GSA and grant roles/iam.workloadIdentityUser on GSA to"
-        + " serviceAccount:PROJECT_ID.svc.id.goog[NAMESPACE/KSA].", body.code, r.status(), error);
+        + " serviceAccount:PROJECT_ID.svc.id.goog[NAMESPACE/KSA].", body, r, error, false);
   }
 
   /** The principal IAM sees for a subject federated through the pool named in {@code audience}. */
@@ -192,22 +194,30 @@ final class Failures {
     return r.status() == 429 || all.contains("rate_limit") || all.contains("throttl") || all.contains("resource_exhausted");
   }
 
-  private static GcpCredentialsException unreachable(String what, String url, Exception error, int attempts, String fix) {
-    String cause = error == null ? "no response" : error.getClass().getSimpleName() + ": " + error.getMessage();
-    return new GcpCredentialsException(Reason.UNREACHABLE, what + " at " + url + " did not answer after " + attempts
-        + " attempt(s) (" + cause + "). " + fix, null, -1, error);
+  private static GcpCredentialsException fail(Reason reason, String what, String advice, Body body,
+      GuardedTransport.Response r, Exception error, boolean tokenRejected) {
+    return new GcpCredentialsException(reason, what + " Fix: " + advice, body.code, r.status(), advice, tokenRejected,
+        error);
+  }
+
+  private static GcpCredentialsException unreachable(String what, String url, Exception error, String advice) {
+    String cause = error == null ? "no response" : Redaction.describe(error);
+    return new GcpCredentialsException(Reason.UNREACHABLE, what + " at " + url + " did not answer (" + cause + "). "
+        + advice, null, -1, advice, false, error);
   }
 
   private static GcpCredentialsException serverError(String what, String url, String said, Body body,
-      GuardedTransport.Response r, int attempts, Exception error) {
-    return new GcpCredentialsException(Reason.SERVER_ERROR, what + " at " + url + " failed (" + said + ") after "
-        + attempts + " attempt(s); retrying with backoff.", body.code, r.status(), error);
+      GuardedTransport.Response r, Exception error) {
+    String advice = "Nothing to do unless it persists: the exchange is retried with backoff.";
+    return new GcpCredentialsException(Reason.SERVER_ERROR, what + " at " + url + " failed (" + said + "). " + advice,
+        body.code, r.status(), advice, false, error);
   }
 
   private static GcpCredentialsException unexpected(String what, String url, GuardedTransport.Response r, Exception error) {
+    String advice = "Is a proxy rewriting responses?";
     return new GcpCredentialsException(Reason.UNEXPECTED_RESPONSE, what + " at " + url + " answered HTTP " + r.status()
-        + " but the response could not be used (" + (error == null ? "?" : error.getMessage()) + "). Is a proxy"
-        + " rewriting responses?", null, r.status(), error);
+        + " but the response could not be used (" + (error == null ? "no usable token in it" : Redaction.describe(error))
+        + "). " + advice, null, r.status(), advice, false, error);
   }
 
   private static String said(GuardedTransport.Response r, Body body) {
@@ -231,8 +241,9 @@ final class Failures {
     }
   }
 
+  /** Google's text, shortened and made safe for a message (redacted, control characters escaped). */
   private static String abbreviate(String s) {
-    return s.length() <= 300 ? s : s.substring(0, 300) + "...";
+    return Redaction.message(s.length() <= 300 ? s : s.substring(0, 300) + "...");
   }
 
   /** The error fields of either Google error shape: OAuth ({@code error} string) or API ({@code error} object). */

@@ -9,7 +9,9 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
+import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.gcp.GcpCredentialsException;
+import io.workloadidentity.gcp.GcpTokenKey;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
@@ -19,133 +21,117 @@ import java.util.Date;
 import java.util.List;
 
 /**
- * Workload identity federation: the projected token is exchanged at Google STS (through google-auth's
- * {@link IdentityPoolCredentials} with our {@link IdentityPoolSubjectTokenSupplier}) and, with a
- * service account, the STS token is exchanged at IAM Credentials (google-auth's {@link
- * ImpersonatedCredentials}).
+ * Workload identity federation, one attempt: the projected token is exchanged at Google STS (through
+ * google-auth's {@link IdentityPoolCredentials} with our {@link IdentityPoolSubjectTokenSupplier})
+ * and, with a service account, the STS token is exchanged at IAM Credentials (google-auth's {@link
+ * ImpersonatedCredentials}). One HTTP request per step, each through a {@link GuardedTransport}, all
+ * within the exchange deadline; nothing is retried here (the credential cache retries whole
+ * exchanges, with backoff).
  *
  * <p>Both google-auth objects are built fresh for every exchange: nothing is cached below our
- * credential cache, so every exchange reads the current subject token and performs a full STS call,
- * even with impersonation (google-auth alone keeps the STS token and keeps sending IAM an STS token
- * obtained from a subject token that may have been rotated and revoked since).
+ * credential cache, so every exchange reads the current subject token (right before the STS request
+ * is written) and performs a full STS call, even with impersonation (google-auth alone keeps the STS
+ * token and keeps sending IAM an STS token obtained from a subject token that may have been rotated
+ * and revoked since).
+ *
+ * <p>When STS refuses the projected token, the token source is re-read at once (the kubelet may
+ * have rotated the token a moment ago) and the failure is reported as {@linkplain
+ * GcpCredentialsException#tokenRejected() token-rejected}: the cache retries as soon as it sees a
+ * new token, and with backoff otherwise.
  */
-final class FederationExchange implements CredentialCache.Exchange<Key, AccessToken> {
+final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, AccessToken> {
   private static final System.Logger LOG = System.getLogger(FederationExchange.class.getName());
   static final String JWT = "urn:ietf:params:oauth:token-type:jwt";
-  static final String CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform";
   /** Assumed STS token lifetime when Google omits expires_in (it always sends it today). */
-  private static final Duration DEFAULT_LIFETIME = Duration.ofHours(1);
+  private static final Duration ASSUMED_LIFETIME = Duration.ofHours(1);
 
-  private final String tokenUrl;
-  private final String iamEndpoint;
-  private final String universeDomain;
-  private final Duration lifetime;
+  private final GcpSettings settings;
   private final TokenSource tokens;
   private final Http http;
-  private final Retry retry;
   private final Clock clock;
 
-  FederationExchange(String tokenUrl, String iamEndpoint, String universeDomain, Duration lifetime, TokenSource tokens,
-      Http http, Retry retry, Clock clock) {
-    this.tokenUrl = tokenUrl;
-    this.iamEndpoint = iamEndpoint;
-    this.universeDomain = universeDomain;
-    this.lifetime = lifetime;
+  FederationExchange(GcpSettings settings, TokenSource tokens, Http http) {
+    this.settings = settings;
     this.tokens = tokens;
     this.http = http;
-    this.retry = retry;
-    this.clock = clock;
+    this.clock = settings.clock();
   }
 
   @Override
-  public Expiring<AccessToken> exchange(Key key) {
-    ProjectedToken subject = tokens.token();
-    Expiring<AccessToken> federated;
-    try {
-      federated = sts(key, subject);
-    } catch (GcpCredentialsException e) {
-      // The kubelet may have rotated the token a moment ago (a revoked or stale-to-sign-in token):
-      // read the file again and retry once if it changed.
-      if (e.reason() != GcpCredentialsException.Reason.SUBJECT_TOKEN_REJECTED) {
-        throw e;
-      }
-      ProjectedToken fresh = tokens.refresh();
-      if (fresh.value().equals(subject.value())) {
-        throw e;
-      }
-      String before = subject.fingerprint();
-      LOG.log(Level.INFO, () -> "Google STS rejected token sha256 " + before + "; retrying with the"
-          + " rotated token sha256 " + fresh.fingerprint());
-      subject = fresh;
-      federated = sts(key, fresh);
-    }
-    if (key.serviceAccount() == null) {
+  public Expiring<AccessToken> exchange(GcpTokenKey key) {
+    long deadline = System.nanoTime() + settings.exchangeTimeout().toNanos();
+    String audience = key.provider().orElseThrow();
+    Subject subject = new Subject(tokens);
+    Expiring<AccessToken> federated = sts(key, audience, subject, deadline);
+    if (key.serviceAccount().isEmpty()) {
       return federated;
     }
-    ProjectedToken s = subject;
-    AccessToken stsToken = federated.value();
-    return retry.run("IAM Credentials", attempt -> impersonate(key, stsToken, s, attempt));
+    return impersonate(key, audience, federated.value(), subject.sent, deadline);
   }
 
-  private Expiring<AccessToken> sts(Key key, ProjectedToken subject) {
+  private Expiring<AccessToken> sts(GcpTokenKey key, String audience, Subject subject, long deadline) {
     // With impersonation STS is asked for cloud-platform and IAM gets the caller's scopes, as google-auth does.
-    List<String> scopes = key.serviceAccount() == null ? key.scopes() : List.of(CLOUD_PLATFORM);
-    String value = subject.value();
-    IdentityPoolSubjectTokenSupplier supplier = context -> value;
-    return retry.run("STS", attempt -> {
-      GuardedTransport guard = http.step(url -> url);
-      IdentityPoolCredentials.Builder b = IdentityPoolCredentials.newBuilder()
-          .setSubjectTokenSupplier(supplier)
-          .setAudience(key.audience())
-          .setSubjectTokenType(JWT)
-          .setTokenUrl(tokenUrl)
-          .setScopes(scopes)
-          .setHttpTransportFactory(http.factory(guard));
-      if (!ExternalAccountConfig.DEFAULT_UNIVERSE.equals(universeDomain)) {
-        b.setUniverseDomain(universeDomain);
+    List<String> scopes = key.serviceAccount().isEmpty() ? key.scopes() : GcpSettings.DEFAULT_SCOPES;
+    String url = settings.tokenUrl();
+    GuardedTransport guard = http.step(deadline, u -> u);
+    IdentityPoolCredentials.Builder b = IdentityPoolCredentials.newBuilder()
+        .setSubjectTokenSupplier(subject)
+        .setAudience(audience)
+        .setSubjectTokenType(JWT)
+        .setTokenUrl(url)
+        .setScopes(scopes)
+        .setHttpTransportFactory(http.factory(guard));
+    if (!ExternalAccountConfig.DEFAULT_UNIVERSE.equals(settings.universeDomain())) {
+      b.setUniverseDomain(settings.universeDomain());
+    }
+    AccessToken token;
+    try {
+      token = b.build().refreshAccessToken();
+    } catch (IOException | RuntimeException e) {
+      if (subject.failure != null) {
+        throw subject.failure; // the token source's own typed error (file missing, token expired, ...)
       }
-      AccessToken token;
-      try {
-        token = b.build().refreshAccessToken();
-      } catch (IOException | RuntimeException e) {
-        throw Failures.sts(Failures.responseOf(guard, e, tokenUrl), e, tokenUrl, key.audience(), subject, attempt);
+      GcpCredentialsException failure = Failures.sts(Failures.responseOf(guard, e, url), e, url, audience, subject.sent);
+      if (failure.tokenRejected()) {
+        reread(subject.sent, failure);
       }
-      Instant expiresAt = relativeExpiry(token.getExpirationTime());
-      if (expiresAt == null) {
-        Instant cap = clock.instant().plus(DEFAULT_LIFETIME);
-        expiresAt = subject.expiresAt().isBefore(cap) ? subject.expiresAt() : cap;
-      }
-      return Expiring.of(new AccessToken(token.getTokenValue(), Date.from(expiresAt)), expiresAt);
-    });
+      throw failure;
+    }
+    Instant expiresAt = relativeExpiry(token.getExpirationTime());
+    if (expiresAt == null) {
+      Instant cap = clock.instant().plus(ASSUMED_LIFETIME);
+      expiresAt = subject.sent.expiresAt().isBefore(cap) ? subject.sent.expiresAt() : cap;
+    }
+    return Expiring.of(new AccessToken(token.getTokenValue(), Date.from(expiresAt)), expiresAt);
   }
 
-  private Expiring<AccessToken> impersonate(Key key, AccessToken stsToken, ProjectedToken subject, int attempt) {
-    GuardedTransport guard = http.step(u -> u);
-    String url = iamEndpoint + "/v1/projects/-/serviceAccounts/" + key.serviceAccount() + ":generateAccessToken";
-    GoogleCredentials.Builder source = GoogleCredentials.newBuilder();
-    source.setAccessToken(stsToken);
-    // The STS token was issued a moment ago for exactly this call: google-auth must not try to refresh it.
-    source.setRefreshMargin(Duration.ZERO);
-    source.setExpirationMargin(Duration.ZERO);
-    if (!ExternalAccountConfig.DEFAULT_UNIVERSE.equals(universeDomain)) {
-      source.setUniverseDomain(universeDomain);
-    }
-    GoogleCredentials federated = new GoogleCredentials(source) {
-      private static final long serialVersionUID = 1L;
-
-      @Override
-      public AccessToken refreshAccessToken() throws IOException {
-        // On a 401 google-auth refreshes the source and retries, up to ten times; this token cannot be
-        // refreshed (a new exchange can), so fail the call at once.
-        throw new IOException("IAM Credentials rejected the STS token");
+  /**
+   * Re-reads the token source after STS refused {@code rejected}, so that a rotation the watcher has
+   * not reported yet is seen now; the next attempt (the cache's) sends whatever it holds then.
+   */
+  private void reread(ProjectedToken rejected, GcpCredentialsException failure) {
+    try {
+      ProjectedToken now = tokens.refresh();
+      if (rejected != null && !now.value().equals(rejected.value())) {
+        LOG.log(Level.INFO, () -> "Google STS rejected token sha256 " + rejected.fingerprint() + "; the token file"
+            + " now holds sha256 " + now.fingerprint() + ", which the next attempt sends");
       }
-    };
+    } catch (WorkloadIdentityException e) {
+      failure.addSuppressed(e); // for example the token on disk has expired too: the kubelet is not rotating it
+    }
+  }
+
+  private Expiring<AccessToken> impersonate(GcpTokenKey key, String audience, AccessToken stsToken, ProjectedToken subject,
+      long deadline) {
+    String serviceAccount = key.serviceAccount().orElseThrow();
+    String url = settings.iamEndpoint() + "/v1/projects/-/serviceAccounts/" + serviceAccount + ":generateAccessToken";
+    GuardedTransport guard = http.step(deadline, u -> u);
     ImpersonatedCredentials iam = ImpersonatedCredentials.newBuilder()
-        .setSourceCredentials(federated)
-        .setTargetPrincipal(key.serviceAccount())
+        .setSourceCredentials(new StsToken(stsToken, settings.universeDomain()))
+        .setTargetPrincipal(serviceAccount)
         .setDelegates(List.of())
         .setScopes(key.scopes())
-        .setLifetime((int) lifetime.toSeconds())
+        .setLifetime((int) settings.tokenLifetime().toSeconds())
         .setHttpTransportFactory(http.factory(guard))
         .setIamEndpointOverride(url)
         .build();
@@ -153,7 +139,7 @@ final class FederationExchange implements CredentialCache.Exchange<Key, AccessTo
     try {
       token = iam.refreshAccessToken();
     } catch (IOException | RuntimeException e) {
-      throw Failures.iam(Failures.responseOf(guard, e, url), e, url, key.audience(), key.serviceAccount(), subject, attempt);
+      throw Failures.iam(Failures.responseOf(guard, e, url), e, url, audience, serviceAccount, subject);
     }
     // expireTime is absolute, from Google's clock.
     Instant expiresAt = token.getExpirationTime().toInstant();
@@ -169,5 +155,63 @@ final class FederationExchange implements CredentialCache.Exchange<Key, AccessTo
       return null;
     }
     return clock.instant().plusMillis(expiration.getTime() - System.currentTimeMillis());
+  }
+
+  /**
+   * The subject token supplier of one exchange: google-auth calls it right before it writes the STS
+   * request, so the token sent is the newest the source holds. Remembers the token (for messages) and
+   * the source's own failure (google-auth would wrap it).
+   */
+  private static final class Subject implements IdentityPoolSubjectTokenSupplier {
+    private static final long serialVersionUID = 1L;
+    private final transient TokenSource tokens;
+    transient ProjectedToken sent;
+    transient WorkloadIdentityException failure;
+
+    Subject(TokenSource tokens) {
+      this.tokens = tokens;
+    }
+
+    @Override
+    public String getSubjectToken(com.google.auth.oauth2.ExternalAccountSupplierContext context) throws IOException {
+      try {
+        sent = tokens.token();
+      } catch (WorkloadIdentityException e) {
+        failure = e;
+        throw new IOException("The projected token could not be read", e);
+      }
+      return sent.value();
+    }
+  }
+
+  /**
+   * The STS token as google-auth's impersonation source. It was issued a moment ago for exactly this
+   * call, so google-auth must neither refresh it nor retry with a refreshed one: on a 401 its
+   * credentials adapter would refresh the source and send the IAM request again (up to ten times),
+   * and log a refresh failure with its stack trace. This source fails the refresh with an unchecked
+   * exception the adapter does not catch, and the 401 is classified from the recorded response.
+   */
+  private static final class StsToken extends GoogleCredentials {
+    private static final long serialVersionUID = 1L;
+
+    StsToken(AccessToken token, String universeDomain) {
+      super(source(token, universeDomain));
+    }
+
+    private static GoogleCredentials.Builder source(AccessToken token, String universeDomain) {
+      GoogleCredentials.Builder b = GoogleCredentials.newBuilder();
+      b.setAccessToken(token);
+      b.setRefreshMargin(Duration.ZERO);
+      b.setExpirationMargin(Duration.ZERO);
+      if (!ExternalAccountConfig.DEFAULT_UNIVERSE.equals(universeDomain)) {
+        b.setUniverseDomain(universeDomain);
+      }
+      return b;
+    }
+
+    @Override
+    public AccessToken refreshAccessToken() {
+      throw new IllegalStateException("IAM Credentials rejected the STS token; a new exchange obtains another");
+    }
   }
 }

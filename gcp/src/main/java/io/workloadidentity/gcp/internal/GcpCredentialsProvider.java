@@ -5,6 +5,9 @@ import com.google.api.client.json.gson.GsonFactory;
 import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.Detection;
 import io.workloadidentity.core.Environment;
+import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.core.internal.Detections;
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.spi.CredentialsProvider;
 import io.workloadidentity.gcp.GcpWorkloadIdentityCredentials;
 import java.io.IOException;
@@ -12,6 +15,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -43,8 +47,8 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
 
   @Override
   public Detection detect(Environment env) {
-    try {
-      Optional<String> file = env.get(Engine.CREDENTIALS_VARIABLE, Engine.CREDENTIALS_PROPERTY);
+    return Detections.guarded(CLOUD, Set.of(), () -> {
+      Optional<String> file = env.get(GcpSettings.CREDENTIALS_VARIABLE, GcpSettings.CREDENTIALS_PROPERTY);
       if (file.isPresent()) {
         return detectFile(Path.of(file.get()));
       }
@@ -52,27 +56,25 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
       if (evidence.isPresent()) {
         String host = GkeSignals.configuredHost(env).orElse(GkeSignals.DEFAULT_HOST);
         return Detection.detected(CLOUD, List.of(evidence.get() + ": access tokens come from the metadata server at"
-            + " http://" + host + " (GKE Workload Identity); the first request retries while it starts with the pod."),
-            Set.of(), null);
+            + " http://" + host + " (GKE Workload Identity); while it starts with the pod, failed requests are"
+            + " retried with backoff."), Set.of(), null);
       }
-      return Detection.notConfigured(CLOUD, Engine.CREDENTIALS_VARIABLE + " is not set and no Google metadata server"
-          + " is expected here (not GKE, " + GkeSignals.METADATA_HOST + " not set).");
-    } catch (RuntimeException e) {
-      return Detection.misconfigured(CLOUD, List.of("Detection failed: " + e.getMessage()), Set.of(), null);
-    }
+      return Detection.notConfigured(CLOUD, GcpSettings.CREDENTIALS_VARIABLE + " is not set and no Google metadata"
+          + " server is expected here (not GKE, " + GkeSignals.METADATA_HOST + " not set).");
+    });
   }
 
   @Override
   public AutoCloseable create(Environment env) {
     GcpWorkloadIdentityCredentials.Builder b = GcpWorkloadIdentityCredentials.builder().environment(env);
-    if (env.get(Engine.CREDENTIALS_VARIABLE, Engine.CREDENTIALS_PROPERTY).isEmpty() && signals.evidence(env).isPresent()) {
+    if (env.get(GcpSettings.CREDENTIALS_VARIABLE, GcpSettings.CREDENTIALS_PROPERTY).isEmpty() && signals.evidence(env).isPresent()) {
       b.metadataServer();
     }
     return b.build();
   }
 
   private Detection detectFile(Path file) {
-    String named = Engine.CREDENTIALS_VARIABLE + "=" + file;
+    String named = GcpSettings.CREDENTIALS_VARIABLE + "=" + file;
     if (!Files.isRegularFile(file)) {
       return Detection.misconfigured(CLOUD, List.of(named + " does not exist or is not a file: mount the external_account"
           + " configuration (usually a ConfigMap) at that path, or unset the variable."), Set.of(), null);
@@ -84,7 +86,7 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
     }
     ExternalAccountConfig config;
     try {
-      config = ExternalAccountConfig.read(file, Engine.CREDENTIALS_VARIABLE);
+      config = ExternalAccountConfig.read(file, GcpSettings.CREDENTIALS_VARIABLE);
     } catch (ConfigurationException e) {
       return Detection.misconfigured(CLOUD, List.of(e.getMessage()), Set.of(), null);
     }
@@ -101,6 +103,20 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
       reasons.add("credential_source.file " + config.tokenFile() + " does not exist: mount a projected service-account"
           + " token volume there (serviceAccountToken.audience: " + Failures.defaultAudience(config.audience()) + ").");
       return Detection.misconfigured(CLOUD, reasons, audiences, config.tokenFile());
+    }
+    if (config.jsonField().isEmpty()) {
+      // Any audience may be allowed by the provider (the report warns about an unusual one); an
+      // unreadable or expired token is wrong whatever the provider says.
+      List<String> findings;
+      try {
+        findings = Detections.tokenFindings(config.tokenFile(), "credential_source.file", Set.of(), "", Instant.now());
+      } catch (WorkloadIdentityException e) {
+        findings = List.of(Redaction.message(e.getMessage()));
+      }
+      if (!findings.isEmpty()) {
+        reasons.addAll(findings);
+        return Detection.misconfigured(CLOUD, reasons, audiences, config.tokenFile());
+      }
     }
     return Detection.detected(CLOUD, reasons, audiences, config.jsonField().isPresent() ? null : config.tokenFile());
   }

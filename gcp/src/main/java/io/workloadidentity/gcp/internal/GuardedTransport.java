@@ -6,11 +6,13 @@ import com.google.api.client.http.LowLevelHttpResponse;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.zip.GZIPInputStream;
 
@@ -18,8 +20,13 @@ import java.util.zip.GZIPInputStream;
  * Wraps the google-http-client transport google-auth uses, for one exchange step, to
  *
  * <ul>
- *   <li>force our connect and read timeouts: google-auth 1.5x sets none on its STS, IAM and
- *       metadata requests, so google-http-client's 20 s defaults apply;
+ *   <li>send at most one request: an exchange is one attempt, the credential cache retries (a second
+ *       request in a step, such as google-auth's retry of an IAM call after a 401, is refused);
+ *   <li>not send anything once the exchange's thread is interrupted (its deadline passed, or the
+ *       cache is closing): {@code HttpURLConnection} itself ignores interrupts;
+ *   <li>force our connect and read timeouts, capped by the time left before the exchange's deadline:
+ *       google-auth 1.5x sets none on its STS, IAM and metadata requests, so google-http-client's 20 s
+ *       defaults would apply;
  *   <li>remember the last response status and error body, so failures are classified from what
  *       Google sent rather than from google-auth's message text (its {@code OAuthException} is
  *       package-private);
@@ -38,13 +45,20 @@ final class GuardedTransport extends HttpTransport {
   private final HttpTransport delegate;
   private final int connectMillis;
   private final int readMillis;
+  private final long deadlineNanos;
   private final UnaryOperator<String> rewrite;
+  private final AtomicInteger sent = new AtomicInteger();
   private volatile Response last;
 
-  GuardedTransport(HttpTransport delegate, Duration connect, Duration read, UnaryOperator<String> rewrite) {
+  /**
+   * @param deadlineNanos the exchange's deadline on the {@link System#nanoTime()} scale
+   */
+  GuardedTransport(HttpTransport delegate, Duration connect, Duration read, long deadlineNanos,
+      UnaryOperator<String> rewrite) {
     this.delegate = delegate;
     this.connectMillis = (int) Math.min(Integer.MAX_VALUE, connect.toMillis());
     this.readMillis = (int) Math.min(Integer.MAX_VALUE, read.toMillis());
+    this.deadlineNanos = deadlineNanos;
     this.rewrite = rewrite;
   }
 
@@ -102,21 +116,31 @@ final class GuardedTransport extends HttpTransport {
 
     @Override
     public void setTimeout(int connectTimeout, int readTimeout) throws IOException {
-      inner.setTimeout(connectMillis, readMillis); // ours win: google-auth never chose these
+      // ours win (google-auth never chose these); applied in execute(), when the time left is known
     }
 
     @Override
     public void setWriteTimeout(int writeTimeout) throws IOException {
-      inner.setWriteTimeout(readMillis);
+      // as above
     }
 
     @Override
     public LowLevelHttpResponse execute() throws IOException {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new InterruptedIOException("Not sending the request to " + url + ": the exchange was interrupted"
+            + " (its deadline passed, or the credentials were closed).");
+      }
+      if (sent.incrementAndGet() > 1) {
+        throw new IOException("Not sending a second request to " + url + " within one exchange step: the credential"
+            + " cache retries whole exchanges, with backoff.");
+      }
+      int left = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (deadlineNanos - System.nanoTime()) / 1_000_000));
       inner.setContentType(getContentType());
       inner.setContentEncoding(getContentEncoding());
       inner.setContentLength(getContentLength());
       inner.setStreamingContent(getStreamingContent());
-      inner.setTimeout(connectMillis, readMillis);
+      inner.setTimeout(Math.min(connectMillis, left), Math.min(readMillis, left));
+      inner.setWriteTimeout(Math.min(readMillis, left));
       LowLevelHttpResponse response = inner.execute();
       int status = response.getStatusCode();
       if (status < 300) {

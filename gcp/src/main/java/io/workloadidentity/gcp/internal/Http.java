@@ -4,12 +4,13 @@ import com.google.api.client.http.HttpTransport;
 import com.google.api.client.http.javanet.NetHttpTransport;
 import com.google.auth.http.HttpTransportFactory;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.function.UnaryOperator;
 
 /**
- * The HTTP stack of one credentials instance: one transport from the configured factory (by default
- * a {@link NetHttpTransport}, the JDK's {@code HttpURLConnection}), wrapped per exchange step in a
- * {@link GuardedTransport} that applies the timeouts and records the response.
+ * The HTTP stack of one session: one transport from the configured factory (by default a {@link
+ * NetHttpTransport}, the JDK's {@code HttpURLConnection}), wrapped per exchange step in a {@link
+ * GuardedTransport} that sends one request, applies the timeouts and records the response.
  */
 final class Http {
   private final HttpTransportFactory factory;
@@ -23,9 +24,14 @@ final class Http {
     this.readTimeout = readTimeout;
   }
 
-  /** A fresh guard for one step (null if guarding is unavailable), with an optional URL rewrite. */
-  GuardedTransport step(UnaryOperator<String> rewrite) {
-    return GuardedTransport.guarding() ? new GuardedTransport(base(), connectTimeout, readTimeout, rewrite) : null;
+  /**
+   * A fresh guard for one step (null if guarding is unavailable), with an optional URL rewrite.
+   *
+   * @param deadlineNanos the exchange's deadline on the {@link System#nanoTime()} scale
+   */
+  GuardedTransport step(long deadlineNanos, UnaryOperator<String> rewrite) {
+    return GuardedTransport.guarding()
+        ? new GuardedTransport(base(), connectTimeout, readTimeout, deadlineNanos, rewrite) : null;
   }
 
   /** The factory google-auth gets for a step guarded by {@code guard}. */
@@ -43,7 +49,7 @@ final class Http {
       synchronized (this) {
         t = base;
         if (t == null) {
-          t = java.util.Objects.requireNonNull(factory.create(), "HttpTransportFactory.create() returned null");
+          t = Objects.requireNonNull(factory.create(), "HttpTransportFactory.create() returned null");
           base = t;
         }
       }

@@ -4,6 +4,7 @@ import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.ComputeEngineCredentials;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
+import io.workloadidentity.gcp.GcpTokenKey;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -11,55 +12,47 @@ import java.util.Date;
 import java.util.function.UnaryOperator;
 
 /**
- * GKE Workload Identity: the GKE metadata server does the federation; google-auth's {@link
- * ComputeEngineCredentials} fetches its token. What this adds: our cache and refresh timing, retries
- * while the metadata server starts with the pod (connection refused for a few seconds is normal),
- * typed errors, timeouts, and the metadata host from our {@code Environment}.
+ * GKE Workload Identity, one attempt: the GKE metadata server does the federation; google-auth's
+ * {@link ComputeEngineCredentials} fetches its token with one request. What this adds: our cache and
+ * refresh timing, typed errors, timeouts within the exchange deadline, and the metadata host from our
+ * {@code Environment}. At pod start the metadata server may refuse connections for a few seconds:
+ * that is an {@code UNREACHABLE} failure, retried by the cache's backoff, not a loop here.
  */
-final class MetadataServerExchange implements CredentialCache.Exchange<Key, AccessToken> {
-  private final String baseUrl;
-  private final boolean defaultScopes;
+final class MetadataServerExchange implements CredentialCache.Exchange<GcpTokenKey, AccessToken> {
+  private final GcpSettings settings;
   private final Http http;
-  private final Retry retry;
   private final Clock clock;
   private final UnaryOperator<String> rewrite;
 
-  /** @param host {@code host[:port]} of the metadata server, as in {@code GCE_METADATA_HOST} */
-  MetadataServerExchange(String host, boolean defaultScopes, Http http, Retry retry, Clock clock) {
-    this.baseUrl = "http://" + host;
-    this.defaultScopes = defaultScopes;
+  MetadataServerExchange(GcpSettings settings, Http http) {
+    this.settings = settings;
     this.http = http;
-    this.retry = retry;
-    this.clock = clock;
+    this.clock = settings.clock();
     // google-auth reads GCE_METADATA_HOST from the process environment; ours may differ (tests, sysprops).
     String googleBase = ComputeEngineCredentials.getMetadataServerUrl();
-    this.rewrite = url -> url.startsWith(googleBase) ? baseUrl + url.substring(googleBase.length()) : url;
-  }
-
-  String baseUrl() {
-    return baseUrl;
+    String ours = settings.metadataUrl();
+    this.rewrite = url -> url.startsWith(googleBase) ? ours + url.substring(googleBase.length()) : url;
   }
 
   @Override
-  public Expiring<AccessToken> exchange(Key key) {
-    return retry.run("metadata server", attempt -> {
-      GuardedTransport guard = http.step(rewrite);
-      ComputeEngineCredentials.Builder b = ComputeEngineCredentials.newBuilder().setHttpTransportFactory(http.factory(guard));
-      if (!defaultScopes) {
-        b.setScopes(key.scopes());
-      }
-      String url = baseUrl + "/computeMetadata/v1/instance/service-accounts/default/token";
-      AccessToken token;
-      try {
-        token = b.build().refreshAccessToken();
-      } catch (IOException | RuntimeException e) {
-        throw Failures.metadata(Failures.responseOf(guard, e, url), e, url, attempt);
-      }
-      if (token.getExpirationTime() == null) {
-        throw Failures.metadata(new GuardedTransport.Response(url, 200, null), null, url, attempt);
-      }
-      Instant expiresAt = clock.instant().plusMillis(token.getExpirationTime().getTime() - System.currentTimeMillis());
-      return Expiring.of(new AccessToken(token.getTokenValue(), Date.from(expiresAt)), expiresAt);
-    });
+  public Expiring<AccessToken> exchange(GcpTokenKey key) {
+    long deadline = System.nanoTime() + settings.exchangeTimeout().toNanos();
+    GuardedTransport guard = http.step(deadline, rewrite);
+    ComputeEngineCredentials.Builder b = ComputeEngineCredentials.newBuilder().setHttpTransportFactory(http.factory(guard));
+    if (!key.scopes().equals(GcpSettings.DEFAULT_SCOPES)) {
+      b.setScopes(key.scopes()); // else the metadata server's own default (cloud-platform on GKE)
+    }
+    String url = settings.metadataUrl() + "/computeMetadata/v1/instance/service-accounts/default/token";
+    AccessToken token;
+    try {
+      token = b.build().refreshAccessToken();
+    } catch (IOException | RuntimeException e) {
+      throw Failures.metadata(Failures.responseOf(guard, e, url), e, url);
+    }
+    if (token.getExpirationTime() == null) {
+      throw Failures.metadata(new GuardedTransport.Response(url, 200, null), null, url);
+    }
+    Instant expiresAt = clock.instant().plusMillis(token.getExpirationTime().getTime() - System.currentTimeMillis());
+    return Expiring.of(new AccessToken(token.getTokenValue(), Date.from(expiresAt)), expiresAt);
   }
 }

@@ -112,6 +112,18 @@ class GcpCredentialsProviderTest {
   }
 
   @Test
+  void anExpiredTokenOnDiskIsMisconfigured() throws Exception {
+    io.workloadidentity.testkit.TestClock past = io.workloadidentity.testkit.TestClock.at(java.time.Instant.now().minus(java.time.Duration.ofDays(2)));
+    try (KubernetesCluster old = KubernetesCluster.builder().clock(past).build();
+        ProjectedVolume volume = old.projectedVolume(dir.resolve("vol"), TokenSpec.of("https:" + AUD))) {
+      Detection d = provider.detect(gac(config(volume.tokenFile(), "")));
+      assertThat(d.status()).isEqualTo(Detection.Status.MISCONFIGURED);
+      assertThat(String.join(" ", d.reasons())).contains("expired at").contains("not rotating it");
+      assertThat(d.expectedAudiences()).contains("https:" + AUD);
+    }
+  }
+
+  @Test
   void leavesOtherGoogleCredentialTypesToGoogle() throws Exception {
     Path key = Files.writeString(dir.resolve("key.json"), "{\"type\": \"service_account\", \"client_email\": \"x\"}");
     Detection d = provider.detect(gac(key));
