@@ -104,7 +104,10 @@ public final class StateMachine<K, C> {
   public Object read(Entry<K, C> e, boolean forced) {
     while (true) {
       State<C> s = e.state();
-      long now = wallClock.millis();
+      // The precise clock, not the hot path's coarse copy: a timer fires at its point by the
+      // precise clock, when the copy (up to a tick old) is still before it; judged by the copy, the
+      // timer would find nothing due and be gone without a transition. Off the hot path, so cheap.
+      long now = clock.millis();
       Object answer = s instanceof Fresh<C> f ? readFresh(e, f, now, forced)
           : s instanceof Refreshing<C> r ? readRefreshing(e, r, now, forced)
           : s instanceof Loading<C> l ? l.attempt
