@@ -91,13 +91,13 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         b.executor != null ? b.executor : pool, b.exchangeTimeout, this::reweigh);
     // Caffeine is the bounded store of entries and nothing more: it holds no futures and runs no
     // loads. Its maintenance runs on the caller (cheap, and no thread of its own). An entry whose
-    // exchange runs weighs nothing, which Caffeine never evicts ("pinning"), so that eviction cannot
-    // orphan an exchange and let a second one start for the key; an evicted entry is closed inside the
-    // removal, so that nothing of it can act afterwards.
+    // exchange runs, or is being started, weighs nothing, which Caffeine never evicts ("pinning"), so
+    // that eviction cannot orphan an exchange and let a second one start for the key; an evicted
+    // entry is closed inside the removal, so that nothing of it can act afterwards.
     this.entries = Caffeine.newBuilder()
         .executor(Runnable::run)
         .maximumWeight(b.maximumSize)
-        .<K, Entry<K, C>>weigher((key, entry) -> entry.state().attempt() != null ? 0 : 1)
+        .<K, Entry<K, C>>weigher((key, entry) -> entry.pinned() ? 0 : 1)
         .evictionListener((K key, Entry<K, C> entry, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
           if (entry != null && cause.wasEvicted()) {
             machine.evicted(entry);

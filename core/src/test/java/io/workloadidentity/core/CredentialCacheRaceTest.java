@@ -67,4 +67,93 @@ class CredentialCacheRaceTest {
       assertThat(s.timerPending()).as("the next refresh timer").isTrue();
     }
   }
+
+  /**
+   * A read that starts a refresh moved the entry to Refreshing and only then made the store weigh
+   * it again (pinned: weight 0). In between, the old state's timer is cancelled, and any other
+   * thread's write could make the store evict the entry, still weighing 1: its exchange ran on,
+   * orphaned, and the next read of the key started a second one beside it. Here the window is
+   * entered from the timer's cancel, where other keys are read until the store must evict.
+   */
+  @Test
+  void anEntryWhoseRefreshIsStartingCannotBeEvictedBeforeItIsPinned() {
+    MutableClock clock = new MutableClock(T0);
+    HookedScheduler scheduler = new HookedScheduler(new ManualScheduler(clock));
+    ManualExecutor held = new ManualExecutor();
+    AtomicReference<Boolean> holdK = new AtomicReference<>(false);
+    Executor executor = task -> {
+      if (holdK.get() && ((StateMachine<?, ?>.ExchangeTask) task).key().equals("k")) {
+        held.execute(task);
+      } else {
+        task.run();
+      }
+    };
+    CredentialCache<String, String> cache = track(CredentialCache.builder(counting(clock)).name("evict")
+        .clock(clock).scheduler(scheduler).executor(executor).maximumSize(1).build());
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    holdK.set(true);
+    clock.advance(Duration.ofMinutes(50)); // past the refresh point; the next read starts the refresh
+    scheduler.onNextCancel(() -> {
+      for (int i = 0; i < 50 && cache.stateOf("k") != null; i++) {
+        cache.get("x"); // other keys compete for the one slot
+      }
+    });
+    assertThat(cache.get("k")).as("the valid credential is served while it refreshes").isEqualTo("k-1");
+    CompletableFuture<String> next = cache.getAsync("k");
+    long live = held.tasks().stream().filter(t -> ((StateMachine<?, ?>.ExchangeTask) t).live()).count();
+    assertThat(live).as("exchanges in flight for k").isEqualTo(1);
+    assertThat(cache.stateOf("k")).isInstanceOf(State.Refreshing.class);
+    held.runAll();
+    assertThat(cache.get("k")).startsWith("k-");
+    assertThat(next).isDone();
+  }
+
+  /** Delegates to a scheduler; the next cancel of any timer first runs a hook (once). */
+  static final class HookedScheduler implements CredentialCache.Scheduler {
+    private final CredentialCache.Scheduler delegate;
+    private final AtomicReference<Runnable> onCancel = new AtomicReference<>();
+
+    HookedScheduler(CredentialCache.Scheduler delegate) {
+      this.delegate = delegate;
+    }
+
+    void onNextCancel(Runnable hook) {
+      onCancel.set(hook);
+    }
+
+    @Override
+    public Future<?> schedule(Runnable task, long delay, TimeUnit unit) {
+      Future<?> f = delegate.schedule(task, delay, unit);
+      return new Future<Object>() {
+        @Override
+        public boolean cancel(boolean mayInterrupt) {
+          Runnable hook = onCancel.getAndSet(null);
+          if (hook != null) {
+            hook.run();
+          }
+          return f.cancel(mayInterrupt);
+        }
+
+        @Override
+        public boolean isCancelled() {
+          return f.isCancelled();
+        }
+
+        @Override
+        public boolean isDone() {
+          return f.isDone();
+        }
+
+        @Override
+        public Object get() throws InterruptedException, ExecutionException {
+          return f.get();
+        }
+
+        @Override
+        public Object get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+          return f.get(timeout, unit);
+        }
+      };
+    }
+  }
 }

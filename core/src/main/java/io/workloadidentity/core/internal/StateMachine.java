@@ -130,7 +130,7 @@ public final class StateMachine<K, C> {
       return lease;
     }
     Attempt<C> a = newAttempt();
-    if (!e.advance(f, new Refreshing<>(lease, a, 0))) {
+    if (!claim(e, f, new Refreshing<>(lease, a, 0))) {
       return RETRY;
     }
     start(e, a);
@@ -157,7 +157,7 @@ public final class StateMachine<K, C> {
       return startLoad(e, b, b.failures, b.lease);
     }
     Attempt<C> a = newAttempt();
-    if (!e.advance(b, new Refreshing<>(b.lease, a, b.failures))) {
+    if (!claim(e, b, new Refreshing<>(b.lease, a, b.failures))) {
       return RETRY;
     }
     start(e, a);
@@ -173,11 +173,31 @@ public final class StateMachine<K, C> {
 
   private Object startLoad(Entry<K, C> e, State<C> from, int failures, Lease<C> previous) {
     Attempt<C> a = newAttempt();
-    if (!e.advance(from, new Loading<>(a, failures, previous))) {
+    if (!claim(e, from, new Loading<>(a, failures, previous))) {
       return RETRY;
     }
     start(e, a);
     return a;
+  }
+
+  /**
+   * The transition from {@code from} to {@code next}, a state with an attempt, pinned in the store
+   * first: weighed 0 before the compare-and-set, the entry cannot be evicted between the two (had
+   * the store evicted it already, it is closed and the compare-and-set fails).
+   */
+  private boolean claim(Entry<K, C> e, State<C> from, State<C> next) {
+    e.pin();
+    boolean won = false;
+    try {
+      reweigh.accept(e);
+      won = e.advance(from, next);
+      return won;
+    } finally {
+      e.unpin();
+      if (!won) {
+        reweigh.accept(e); // lost: weigh it as its state says again
+      }
+    }
   }
 
   private Object closedEntry() {
@@ -233,7 +253,6 @@ public final class StateMachine<K, C> {
   /** Arms the deadline and hands the attempt to the executor. The caller won the transition to it. */
   private void start(Entry<K, C> e, Attempt<C> a) {
     try {
-      reweigh.accept(e); // pinned while its exchange runs: the store must not evict it mid-flight
       a.deadlineTimer(scheduler.schedule(() -> onDeadline(e, a), timeoutNanos, TimeUnit.NANOSECONDS));
       executor.execute(new ExchangeTask(e, a));
     } catch (RejectedExecutionException x) {
@@ -522,7 +541,7 @@ public final class StateMachine<K, C> {
     while (true) {
       State<C> s = e.state();
       if (s instanceof Closed || e.advance(s, new Closed<>())) {
-        return; // an attempt caught unpinned finishes for its waiters, uninstalled
+        return;
       }
     }
   }
