@@ -1,6 +1,7 @@
 package io.workloadidentity.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.workloadidentity.core.internal.State;
 import io.workloadidentity.core.internal.StateMachine;
@@ -155,5 +156,65 @@ class CredentialCacheRaceTest {
         }
       };
     }
+  }
+
+  /**
+   * A user executor that throws something other than {@code RejectedExecutionException} left the
+   * entry in Loading with an attempt that would never run: the untyped exception escaped from
+   * {@code getAsync}, and later callers waited for the deadline.
+   */
+  @Test
+  void anExecutorThatThrowsFailsTheAttemptTypedAndTheKeyRecovers() throws Exception {
+    MutableClock clock = new MutableClock(T0);
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    AtomicInteger refusals = new AtomicInteger(1);
+    Executor executor = task -> {
+      if (refusals.getAndDecrement() > 0) {
+        throw new IllegalStateException("the pool is broken");
+      }
+      task.run();
+    };
+    CredentialCache<String, String> cache = track(CredentialCache.builder(counting(clock)).name("refusing")
+        .clock(clock).scheduler(scheduler).executor(executor).build());
+    CompletableFuture<String> first = cache.getAsync("k");
+    assertThat(first).isCompletedExceptionally();
+    assertThatThrownBy(first::join).cause().isInstanceOf(CredentialExchangeException.class)
+        .satisfies(e -> assertThat(((CredentialExchangeException) e).retryable()).isTrue());
+    assertThat(cache.stateOf("k")).isInstanceOf(State.Empty.class);
+    assertThat(scheduler.pending()).as("no deadline timer left behind").isZero();
+    scheduler.advance(Duration.ofSeconds(2)); // past the backoff window
+    assertThat(cache.get("k")).isEqualTo("k-1");
+  }
+
+  /**
+   * A user scheduler that throws when the refresh timer is armed turned a successful exchange into
+   * a failure for its waiters (the lease was installed, but the exception reached the exchange's
+   * catch) and no {@code onRefreshed} was sent.
+   */
+  @Test
+  void aSchedulerThatThrowsWhenArmingKeepsTheCredentialAndItIsRefreshedOnTheNextRead() {
+    MutableClock clock = new MutableClock(T0);
+    ManualScheduler manual = new ManualScheduler(clock);
+    AtomicInteger calls = new AtomicInteger();
+    CredentialCache.Scheduler scheduler = (task, delay, unit) -> {
+      if (calls.incrementAndGet() == 2) { // 1: the exchange's deadline, 2: the refresh timer
+        throw new IllegalStateException("the timer wheel is full");
+      }
+      return manual.schedule(task, delay, unit);
+    };
+    List<String> refreshed = new ArrayList<>();
+    CredentialCache<String, String> cache = track(CredentialCache.builder(counting(clock)).name("throwing")
+        .clock(clock).scheduler(scheduler).executor(Runnable::run).listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onRefreshed(String key, Instant expiresAt) {
+            refreshed.add(key);
+          }
+        }).build());
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    assertThat(refreshed).containsExactly("k");
+    clock.advance(Duration.ofMinutes(50)); // no timer: the read past the refresh point refreshes
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    assertThat(cache.get("k")).isEqualTo("k-2");
+    assertThat(cache.stateOf("k").timerPending()).isTrue();
   }
 }

@@ -23,7 +23,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -255,12 +254,15 @@ public final class StateMachine<K, C> {
     try {
       a.deadlineTimer(scheduler.schedule(() -> onDeadline(e, a), timeoutNanos, TimeUnit.NANOSECONDS));
       executor.execute(new ExchangeTask(e, a));
-    } catch (RejectedExecutionException x) {
+    } catch (RuntimeException x) {
+      // Refused (RejectedExecutionException), or a user scheduler or executor that throws anything
+      // else: either way the attempt never runs, so it must fail now. Left in place it would hold
+      // the entry until its deadline, and an escaping exception would reach the reader untyped.
       a.stop();
       if (!closed) {
         fail(e, a, new CredentialExchangeException("The " + name + " credential exchange could not be started: its"
-            + " executor refused the task (" + x.getMessage() + "). Check the executor given to the cache.",
-            name, null, -1, true, null));
+            + " scheduler or executor refused the task (" + Redaction.describe(x) + "). Check the scheduler and"
+            + " executor given to the cache.", name, null, -1, true, null));
       }
     }
     if (closed) {
@@ -433,10 +435,12 @@ public final class StateMachine<K, C> {
   private void arm(Entry<K, C> e, State<C> s, long atMillis) {
     try {
       s.timer(scheduler.schedule(() -> onTimer(e, s), Math.max(0, atMillis - clock.millis()), TimeUnit.MILLISECONDS));
-    } catch (RejectedExecutionException x) {
+    } catch (RuntimeException x) {
+      // Refused, or a user scheduler that throws: the transition is made and must stay whole (its
+      // waiters answered, its listener told), so the failure ends here; a read past the point acts.
       if (!closed) {
-        LOG.log(Level.WARNING, name + " credential cache: the scheduler refused a refresh timer (" + x.getMessage()
-            + "); the credential is refreshed when it is next read.");
+        LOG.log(Level.WARNING, name + " credential cache: the scheduler refused a refresh timer ("
+            + Redaction.describe(x) + "); the credential is refreshed when it is next read.");
       }
     }
   }
