@@ -217,4 +217,31 @@ class CredentialCacheRaceTest {
     assertThat(cache.get("k")).isEqualTo("k-2");
     assertThat(cache.stateOf("k").timerPending()).isTrue();
   }
+
+  /**
+   * With the system clock, reads compare with a copy of it that a tick re-arms every 100 ms. A
+   * scheduler that refused one tick (a user's, shut down or full) ended the ticks for good: the copy
+   * froze, and the hot path handed out the credential long past its hard expiry.
+   */
+  @Test
+  void aRefusedClockTickDoesNotFreezeTheClockTheHotPathReads() {
+    MutableClock clock = MutableClock.posingAsSystemClock(T0);
+    ManualScheduler manual = new ManualScheduler(clock);
+    AtomicReference<Boolean> refuseTicks = new AtomicReference<>(false);
+    CredentialCache.Scheduler scheduler = (task, delay, unit) -> {
+      if (refuseTicks.get() && unit == TimeUnit.MILLISECONDS && delay == 100) {
+        throw new java.util.concurrent.RejectedExecutionException("shut down");
+      }
+      return manual.schedule(task, delay, unit);
+    };
+    CredentialCache<String, String> cache = track(CredentialCache.builder(counting(clock)).name("frozen")
+        .clock(clock).scheduler(scheduler).executor(Runnable::run).build());
+    java.util.function.Supplier<String> bound = cache.bind("k");
+    assertThat(bound.get()).isEqualTo("k-1");
+    refuseTicks.set(true);
+    manual.advance(Duration.ofMillis(100)); // the tick runs and cannot re-arm itself
+    clock.advance(Duration.ofHours(2)); // far past the hard expiry of k-1
+    assertThat(cache.get("k")).as("never the dead credential").isEqualTo("k-2");
+    assertThat(bound.get()).isEqualTo("k-2");
+  }
 }
