@@ -105,6 +105,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         })
         .build();
     this.rotations = b.rotations == null ? null : b.rotations.onRotation(token -> {
+      machine.rotationSeen(); // first: an attempt in flight now must see it when it fails
       entries.asMap().values().forEach(machine::tokenRotated);
       try {
         b.listener.onTokenRotated(token);

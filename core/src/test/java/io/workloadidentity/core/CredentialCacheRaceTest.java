@@ -244,4 +244,77 @@ class CredentialCacheRaceTest {
     assertThat(cache.get("k")).as("never the dead credential").isEqualTo("k-2");
     assertThat(bound.get()).isEqualTo("k-2");
   }
+
+  /**
+   * The exchange sends the token, the kubelet rotates it, the cloud refuses the old one. The
+   * rotation arrived while the attempt was in flight, when there was no backoff to cut short; the
+   * refusal then recorded a full (non-retryable) backoff, and the new token waited that long.
+   */
+  @Test
+  void aRotationSeenWhileTheRefusedExchangeWasInFlightRetriesAtOnce() {
+    MutableClock clock = new MutableClock(T0);
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    ManualExecutor executor = new ManualExecutor();
+    RotatingSource source = new RotatingSource();
+    AtomicReference<Boolean> refuse = new AtomicReference<>(true);
+    CredentialCache<String, String> cache = track(CredentialCache.<String, String>builder(key -> {
+      int n = exchanges.incrementAndGet();
+      if (refuse.get()) {
+        source.rotate(); // while the request with the old token is out
+        throw new CredentialExchangeException("the token is expired", "test", "ExpiredToken", 400, false,
+            "wait for the kubelet to rotate it", true, null);
+      }
+      return Expiring.of(key + "-" + n, clock.instant().plus(TTL));
+    }).name("rotating").clock(clock).scheduler(scheduler).executor(executor).rotationsOf(source).build());
+
+    // A first load: nothing cached, so the refusal would make callers fail fast for the window.
+    CompletableFuture<String> first = cache.getAsync("k");
+    executor.runAll();
+    assertThat(first).isCompletedExceptionally();
+    refuse.set(false);
+    CompletableFuture<String> again = cache.getAsync("k");
+    assertThat(executor.queued()).as("a new attempt with the new token, not the old refusal").isEqualTo(1);
+    executor.runAll();
+    assertThat(again.join()).isEqualTo("k-2");
+
+    // A refresh: the valid credential is served, and the retry is a timer.
+    refuse.set(true);
+    cache.refresh("k");
+    executor.runAll();
+    assertThat(cache.stateOf("k")).isInstanceOf(State.Backoff.class);
+    refuse.set(false);
+    scheduler.runDue();
+    assertThat(executor.queued()).as("the retry starts now, not at the end of the window").isEqualTo(1);
+    executor.runAll();
+    assertThat(cache.get("k")).isEqualTo("k-4");
+  }
+
+  /** A token source whose rotations the test makes. */
+  static final class RotatingSource implements TokenSource {
+    private final List<java.util.function.Consumer<ProjectedToken>> listeners =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    private int serial;
+
+    void rotate() {
+      ProjectedToken token = ProjectedToken.parse(
+          SecretLeakGuard.secret(TestTokens.token(T0.plusSeconds(++serial), TTL, "a")));
+      listeners.forEach(l -> l.accept(token));
+    }
+
+    @Override
+    public ProjectedToken token() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public ProjectedToken refresh() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Subscription onRotation(java.util.function.Consumer<ProjectedToken> listener) {
+      listeners.add(listener);
+      return () -> listeners.remove(listener);
+    }
+  }
 }

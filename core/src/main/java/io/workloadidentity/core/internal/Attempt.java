@@ -21,18 +21,29 @@ public final class Attempt<C> {
   private Thread runner; // guarded by this
   private boolean stopped; // guarded by this
   private Future<?> deadlineTimer; // guarded by this
+  private long rotationsAtBegin = -1; // guarded by this
 
   public Attempt(long deadlineNanos) {
     this.deadlineNanos = deadlineNanos;
   }
 
-  /** Called on the exchange thread before the exchange; false if the attempt was stopped meanwhile. */
-  public synchronized boolean begin() {
+  /**
+   * Called on the exchange thread before the exchange; false if the attempt was stopped meanwhile.
+   *
+   * @param rotations the cache's count of token rotations now (see {@link #rotationsAtBegin})
+   */
+  public synchronized boolean begin(long rotations) {
     if (stopped) {
       return false;
     }
     runner = Thread.currentThread();
+    rotationsAtBegin = rotations;
     return true;
+  }
+
+  /** The count given to {@link #begin}, or -1 if the attempt never began. */
+  public synchronized long rotationsAtBegin() {
+    return rotationsAtBegin;
   }
 
   /**

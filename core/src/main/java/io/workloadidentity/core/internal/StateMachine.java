@@ -27,6 +27,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -62,6 +63,8 @@ public final class StateMachine<K, C> {
   /** Marks a lost compare-and-set in {@link #read}: read the new state. */
   private static final Object RETRY = new Object();
   private final AtomicBoolean lifetimeCapLogged = new AtomicBoolean();
+  /** Token rotations seen so far: a refusal of the token by an attempt that began before one is stale. */
+  private final AtomicLong rotations = new AtomicLong();
   private volatile boolean closed;
 
   public StateMachine(String name, CredentialCache.Exchange<K, C> exchange, CredentialCache.Listener<? super K> listener,
@@ -302,7 +305,7 @@ public final class StateMachine<K, C> {
   }
 
   private void run(Entry<K, C> e, Attempt<C> a) {
-    if (!a.begin()) {
+    if (!a.begin(rotations.get())) {
       return; // stopped (deadline, close, eviction) before it could run
     }
     long started = clock.millis();
@@ -374,6 +377,9 @@ public final class StateMachine<K, C> {
    */
   private void fail(Entry<K, C> e, Attempt<C> a, WorkloadIdentityException error) {
     boolean retryable = !(error instanceof CredentialExchangeException c) || c.retryable();
+    // The cloud refused a token that rotated while the attempt was out: the new one may well be
+    // accepted, and no backoff exists yet for the rotation to cut short, so this one must not wait.
+    boolean staleToken = rejectsToken(error) && a.rotationsAtBegin() >= 0;
     while (true) {
       State<C> s = e.state();
       if (s.attempt() != a) {
@@ -384,7 +390,8 @@ public final class StateMachine<K, C> {
       int n = s.failures() + 1;
       Lease<C> lease = s.lease();
       boolean serving = lease != null && lease.validAt(now);
-      long delay = policy.backoff(n, retryable).toMillis();
+      boolean rotatedSince = staleToken && rotations.get() != a.rotationsAtBegin();
+      long delay = rotatedSince ? 0 : policy.backoff(n, retryable).toMillis();
       if (serving) {
         delay = Math.min(delay, Math.max(MIN_SERVING_RETRY_MILLIS, (lease.hardExpiryMillis() - now) / 2));
       }
@@ -401,6 +408,9 @@ public final class StateMachine<K, C> {
             + (serving ? " (still serving the valid credential)" : "") + ", next attempt in " + retryIn + " ms: "
             + Redaction.message(error.getMessage()));
         tell(() -> listener.onRefreshFailed(e.key(), error, Duration.ofMillis(retryIn)));
+        if (staleToken && delay > 0 && rotations.get() != a.rotationsAtBegin()) {
+          tokenRotated(e); // a rotation raced this backoff's recording, and may not have seen it
+        }
         return;
       }
     }
@@ -470,6 +480,11 @@ public final class StateMachine<K, C> {
 
   private static <C> Backoff<C> copy(Backoff<C> b) {
     return new Backoff<>(b.lease, b.error, b.failures, b.failedAt, b.retryAt);
+  }
+
+  /** A newer projected token was seen; call before {@link #tokenRotated} for its entries. */
+  public void rotationSeen() {
+    rotations.incrementAndGet();
   }
 
   /**
