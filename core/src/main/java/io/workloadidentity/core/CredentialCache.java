@@ -137,7 +137,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    * @return a credential that is not hard-expired
    * @throws WorkloadIdentityException the typed failure of the exchange when no valid credential
    *     exists (within a backoff window, the last one, without a new exchange)
-   * @throws IllegalStateException after {@link #close()}
+   * @throws IllegalStateException after {@link #close()}, or when called from inside the key's own
+   *     exchange (which it would wait for)
    */
   public C get(K key) {
     Entry<K, C> e = entries.getIfPresent(key);
@@ -407,7 +408,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     /**
      * An exchange for {@code key} is starting (a first load, a refresh or a retry); it ends with
      * {@link #onRefreshed} or {@link #onRefreshFailed}. Useful for metrics, and for tests that move
-     * an injected clock only once background work has finished.
+     * an injected clock only once background work has finished. It runs on the exchange's own
+     * thread: a blocking {@link CredentialCache#get} of the same key here throws {@link
+     * IllegalStateException} (it would wait for itself).
      *
      * @param key the key
      */

@@ -317,4 +317,36 @@ class CredentialCacheRaceTest {
       return () -> listeners.remove(listener);
     }
   }
+
+  /**
+   * A listener's {@code onExchangeStarted} (or the exchange itself) reading the key being loaded
+   * waited for the very exchange its own thread was about to run: it sat out the whole deadline,
+   * and then the deadline failed the exchange for every caller.
+   */
+  @Test
+  void aReadFromInsideTheKeysOwnExchangeFailsAtOnceInsteadOfWaitingForItself() {
+    MutableClock clock = new MutableClock(T0);
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    AtomicReference<CredentialCache<String, String>> self = new AtomicReference<>();
+    AtomicReference<Throwable> inner = new AtomicReference<>();
+    CredentialCache<String, String> cache = track(CredentialCache.builder(counting(clock)).name("self")
+        .clock(clock).scheduler(scheduler).executor(Runnable::run).exchangeTimeout(Duration.ofSeconds(1))
+        .listener(new CredentialCache.Listener<String>() {
+          @Override
+          public void onExchangeStarted(String key) {
+            try {
+              self.get().get(key);
+            } catch (RuntimeException e) {
+              inner.set(e);
+            }
+          }
+        }).build());
+    self.set(cache);
+    long started = System.nanoTime();
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    assertThat(inner.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("its own exchange");
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).as("nobody waited for the deadline")
+        .isLessThan(Duration.ofSeconds(1));
+    assertThat(exchanges).hasValue(1);
+  }
 }

@@ -68,6 +68,11 @@ public final class Attempt<C> {
     cancelDeadline();
   }
 
+  /** Whether {@code thread} is running this attempt's exchange now. */
+  public synchronized boolean runBy(Thread thread) {
+    return runner == thread;
+  }
+
   /** Whether the exchange is running or waiting to run (neither ended nor stopped). */
   public synchronized boolean inFlight() {
     return !stopped;

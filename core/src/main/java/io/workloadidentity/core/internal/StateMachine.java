@@ -218,9 +218,17 @@ public final class StateMachine<K, C> {
    * Waits for {@code a} until its deadline and returns its lease.
    *
    * @throws WorkloadIdentityException the attempt's typed failure, or a timeout
-   * @throws IllegalStateException if the cache was closed meanwhile
+   * @throws IllegalStateException if the cache was closed meanwhile, or if the caller is the
+   *     attempt's own exchange thread
    */
   public Lease<C> await(Entry<K, C> e, Attempt<C> a) {
+    if (a.runBy(Thread.currentThread())) {
+      // The exchange, or a listener it calls (onExchangeStarted), reads its own key: waiting would
+      // hold this thread, the one the answer needs, until the deadline fails the exchange for all.
+      throw new IllegalStateException("The " + name + " credential for " + e.key() + " was requested from inside"
+          + " its own exchange (by the exchange or by a listener's onExchangeStarted), which would wait for itself:"
+          + " use getAsync there, or read it after the exchange.");
+    }
     try {
       long wait = Math.max(0, a.deadlineNanos - System.nanoTime()) + GRACE_NANOS;
       return a.future.get(wait, TimeUnit.NANOSECONDS);
