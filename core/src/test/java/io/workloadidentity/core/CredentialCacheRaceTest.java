@@ -349,4 +349,31 @@ class CredentialCacheRaceTest {
         .isLessThan(Duration.ofSeconds(1));
     assertThat(exchanges).hasValue(1);
   }
+
+  /**
+   * With an inline executor the exchange runs on the caller's thread. The attempt's end cleared the
+   * thread's interrupt status to keep its own deadline interrupt from leaking, but cleared the
+   * caller's own interrupt too (and one the exchange had turned into an InterruptedException was
+   * not restored): a caller asked to stop never learnt it.
+   */
+  @Test
+  void aCallersOwnInterruptSurvivesAnExchangeRunOnItsThread() {
+    MutableClock clock = new MutableClock(T0);
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    CredentialCache<String, String> cache = track(CredentialCache.<String, String>builder(key -> {
+      if (key.equals("blocking")) {
+        new java.util.concurrent.CountDownLatch(1).await(10, TimeUnit.SECONDS); // throws: interrupted
+      }
+      return Expiring.of(key, clock.instant().plus(TTL));
+    }).name("interrupt").clock(clock).scheduler(scheduler).executor(Runnable::run).build());
+    try {
+      Thread.currentThread().interrupt();
+      assertThat(cache.get("quick")).isEqualTo("quick");
+      assertThat(Thread.currentThread().isInterrupted()).as("after an exchange that ignored it").isTrue();
+      assertThatThrownBy(() -> cache.get("blocking")).isInstanceOf(CredentialExchangeException.class);
+      assertThat(Thread.currentThread().isInterrupted()).as("after an exchange it interrupted").isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
 }

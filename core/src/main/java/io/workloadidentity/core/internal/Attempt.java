@@ -22,6 +22,7 @@ public final class Attempt<C> {
   private boolean stopped; // guarded by this
   private Future<?> deadlineTimer; // guarded by this
   private long rotationsAtBegin = -1; // guarded by this
+  private boolean interruptSent; // guarded by this
 
   public Attempt(long deadlineNanos) {
     this.deadlineNanos = deadlineNanos;
@@ -47,22 +48,33 @@ public final class Attempt<C> {
   }
 
   /**
-   * Called on the exchange thread when the exchange returned. Clears an interrupt aimed at this
-   * attempt so that it does not hit the pool thread's next task.
+   * Called on the exchange thread when the exchange returned. Clears an interrupt this attempt sent
+   * (deadline, close) so that it does not hit the pool thread's next task, and only that one: the
+   * thread may be the caller's own (an inline executor), whose interrupt belongs to the caller, and
+   * is given back if the exchange consumed it.
+   *
+   * @param exchangeInterrupted whether the exchange ended with an {@link InterruptedException}
    */
-  public void end() {
+  public void end(boolean exchangeInterrupted) {
+    boolean ours;
     synchronized (this) {
       runner = null;
       stopped = true;
       cancelDeadline();
+      ours = interruptSent;
     }
-    Thread.interrupted();
+    if (ours) {
+      Thread.interrupted();
+    } else if (exchangeInterrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Stops the attempt: it will not begin, or its thread is interrupted. Idempotent. */
   public synchronized void stop() {
     if (runner != null && !stopped) {
       runner.interrupt();
+      interruptSent = true;
     }
     stopped = true;
     cancelDeadline();

@@ -317,6 +317,7 @@ public final class StateMachine<K, C> {
       return; // stopped (deadline, close, eviction) before it could run
     }
     long started = clock.millis();
+    boolean interrupted = false;
     try {
       tell(() -> listener.onExchangeStarted(e.key()));
       Expiring<C> result = Objects.requireNonNull(exchange.exchange(e.key()), "exchange returned null");
@@ -326,9 +327,10 @@ public final class StateMachine<K, C> {
           + Instant.ofEpochMilli(lease.refreshAtMillis()));
       succeed(e, a, lease);
     } catch (Throwable t) {
+      interrupted = t instanceof InterruptedException;
       fail(e, a, classify(t));
     } finally {
-      a.end();
+      a.end(interrupted);
     }
   }
 
