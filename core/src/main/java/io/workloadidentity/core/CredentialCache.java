@@ -104,16 +104,27 @@ public final class CredentialCache<K, C> implements AutoCloseable {
           }
         })
         .build();
-    this.rotations = b.rotations == null ? null : b.rotations.onRotation(token -> {
-      machine.rotationSeen(); // first: an attempt in flight now must see it when it fails
-      entries.asMap().values().forEach(machine::tokenRotated);
-      try {
-        b.listener.onTokenRotated(token);
-      } catch (RuntimeException e) {
-        System.getLogger(CredentialCache.class.getName()).log(System.Logger.Level.WARNING,
-            "The " + name + " credential cache listener failed: " + Redaction.describe(e));
-      }
-    });
+    this.rotations = b.rotations == null ? null : subscribe(b);
+  }
+
+  /** Subscribes to the rotations of the builder's token source; if that throws, stops the threads just made. */
+  private TokenSource.Subscription subscribe(Builder<K, C> b) {
+    try {
+      return b.rotations.onRotation(token -> {
+        machine.rotationSeen(); // first: an attempt in flight now must see it when it fails
+        entries.asMap().values().forEach(machine::tokenRotated);
+        try {
+          b.listener.onTokenRotated(token);
+        } catch (RuntimeException e) {
+          System.getLogger(CredentialCache.class.getName()).log(System.Logger.Level.WARNING,
+              "The " + name + " credential cache listener failed: " + Redaction.describe(e));
+        }
+      });
+    } catch (RuntimeException e) {
+      wallClock.close();
+      owned.forEach(ExecutorService::shutdownNow);
+      throw e;
+    }
   }
 
   /**
@@ -218,7 +229,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
     machine.shutdown();
     if (rotations != null) {
-      rotations.close();
+      try {
+        rotations.close();
+      } catch (RuntimeException e) { // a user's token source: it must not stop the rest of close()
+        System.getLogger(CredentialCache.class.getName()).log(System.Logger.Level.WARNING,
+            "The " + name + " credential cache could not unsubscribe from its token source: " + Redaction.describe(e));
+      }
     }
     entries.asMap().values().forEach(machine::close);
     entries.invalidateAll();

@@ -290,7 +290,7 @@ class CredentialCacheRaceTest {
   }
 
   /** A token source whose rotations the test makes. */
-  static final class RotatingSource implements TokenSource {
+  static class RotatingSource implements TokenSource {
     private final List<java.util.function.Consumer<ProjectedToken>> listeners =
         new java.util.concurrent.CopyOnWriteArrayList<>();
     private int serial;
@@ -374,6 +374,50 @@ class CredentialCacheRaceTest {
       assertThat(Thread.currentThread().isInterrupted()).as("after an exchange it interrupted").isTrue();
     } finally {
       Thread.interrupted();
+    }
+  }
+
+  /**
+   * {@code close()} never throws, yet a token source whose subscription threw on close made it throw
+   * before it had closed a single entry: timers stayed armed and the cache's threads ran on.
+   */
+  @Test
+  void closeNeverThrowsEvenWhenTheTokenSourcesSubscriptionDoes() {
+    MutableClock clock = new MutableClock(T0);
+    ManualScheduler scheduler = new ManualScheduler(clock);
+    TokenSource source = new RotatingSource() {
+      @Override
+      public Subscription onRotation(java.util.function.Consumer<ProjectedToken> listener) {
+        return () -> {
+          throw new IllegalStateException("already closed");
+        };
+      }
+    };
+    CredentialCache<String, String> cache = CredentialCache.builder(counting(clock)).name("subscription")
+        .clock(clock).scheduler(scheduler).executor(Runnable::run).rotationsOf(source).build();
+    cache.get("k");
+    assertThat(scheduler.pending()).isEqualTo(1);
+    cache.close();
+    assertThat(scheduler.pending()).as("timers after close").isZero();
+    assertThatThrownBy(() -> cache.get("k")).isInstanceOf(IllegalStateException.class);
+  }
+
+  /** A token source that refused the subscription made {@code build()} throw with its timer thread left ticking. */
+  @Test
+  void aFailedBuildLeavesNoThread() throws Exception {
+    TokenSource source = new RotatingSource() {
+      @Override
+      public Subscription onRotation(java.util.function.Consumer<ProjectedToken> listener) {
+        throw new IllegalStateException("closed source");
+      }
+    };
+    assertThatThrownBy(() -> CredentialCache.<String, String>builder(k -> Expiring.of(k, Instant.now().plus(TTL)))
+        .name("unbuilt").rotationsOf(source).build()).isInstanceOf(IllegalStateException.class);
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("workload-identity-unbuilt-")) {
+        t.join(5_000);
+        assertThat(t.isAlive()).as("thread %s after a failed build", t.getName()).isFalse();
+      }
     }
   }
 }
