@@ -420,4 +420,35 @@ class CredentialCacheRaceTest {
       }
     }
   }
+
+  /**
+   * A user scheduler whose futures throw on {@code cancel}: the transition that left a state with a
+   * timer had already been made when the cancel threw, so a read that began a refresh stopped half
+   * way (Refreshing, its exchange never started) and {@code invalidate} and {@code close} threw.
+   */
+  @Test
+  void aTimerWhoseCancelThrowsBreaksNoTransition() {
+    MutableClock clock = new MutableClock(T0);
+    ManualScheduler manual = new ManualScheduler(clock);
+    CredentialCache.Scheduler scheduler = (task, delay, unit) -> {
+      Future<?> f = manual.schedule(task, delay, unit);
+      return new java.util.concurrent.CompletableFuture<Object>() {
+        @Override
+        public boolean cancel(boolean mayInterrupt) {
+          f.cancel(mayInterrupt);
+          throw new IllegalStateException("cannot cancel");
+        }
+      };
+    };
+    CredentialCache<String, String> cache = CredentialCache.builder(counting(clock)).name("cancel")
+        .clock(clock).scheduler(scheduler).executor(Runnable::run).build();
+    assertThat(cache.get("k")).isEqualTo("k-1");
+    clock.advance(Duration.ofMinutes(50));
+    assertThat(cache.get("k")).as("the read that starts the refresh").isEqualTo("k-1");
+    assertThat(cache.get("k")).isEqualTo("k-2");
+    cache.invalidate("k");
+    assertThat(cache.get("k")).isEqualTo("k-3");
+    cache.close();
+    assertThat(manual.pending()).isZero();
+  }
 }

@@ -93,7 +93,7 @@ public final class Attempt<C> {
   /** Remembers the deadline timer so that the attempt's end cancels it. */
   public synchronized void deadlineTimer(Future<?> timer) {
     if (stopped) {
-      timer.cancel(false);
+      State.cancel(timer);
     } else {
       deadlineTimer = timer;
     }
@@ -101,7 +101,7 @@ public final class Attempt<C> {
 
   private void cancelDeadline() {
     if (deadlineTimer != null) {
-      deadlineTimer.cancel(false);
+      State.cancel(deadlineTimer);
       deadlineTimer = null;
     }
   }

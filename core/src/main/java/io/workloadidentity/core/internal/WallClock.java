@@ -65,7 +65,7 @@ public final class WallClock implements AutoCloseable {
       return;
     }
     if (closed) {
-      tick.cancel(false);
+      State.cancel(tick);
     }
   }
 
@@ -76,7 +76,7 @@ public final class WallClock implements AutoCloseable {
     now = DIRECT;
     Future<?> t = tick;
     if (t != null) {
-      t.cancel(false);
+      State.cancel(t);
     }
   }
 }
