@@ -580,7 +580,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
 
     /**
-     * Runs exchanges; the cache does not shut a given executor down.
+     * Runs exchanges; the cache does not shut a given executor down. One that runs tasks on the
+     * calling thread ({@code Runnable::run}) runs an exchange that a timer starts on the timer
+     * thread: give such a cache a {@linkplain #scheduler scheduler} of its own too, since with the
+     * default single timer thread a hung exchange would hold up every timer, every deadline
+     * (its own included) and the tick of the system clock's copy.
      *
      * @param executor the executor; default a bounded pool of daemon threads the cache owns
      * @return this builder
