@@ -91,28 +91,40 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         b.executor != null ? b.executor : pool, b.exchangeTimeout, this::reweigh);
     // Caffeine is the bounded store of entries and nothing more: it holds no futures and runs no
     // loads. Its maintenance runs on the caller (cheap, and no thread of its own). An entry whose
-    // exchange runs weighs nothing, which Caffeine never evicts ("pinning"), so that eviction cannot
-    // orphan an exchange and let a second one start for the key; an evicted entry is closed inside the
-    // removal, so that nothing of it can act afterwards.
+    // exchange runs, or is being started, weighs nothing, which Caffeine never evicts ("pinning"), so
+    // that eviction cannot orphan an exchange and let a second one start for the key; an evicted
+    // entry is closed inside the removal, so that nothing of it can act afterwards.
     this.entries = Caffeine.newBuilder()
         .executor(Runnable::run)
         .maximumWeight(b.maximumSize)
-        .<K, Entry<K, C>>weigher((key, entry) -> entry.state().attempt() != null ? 0 : 1)
+        .<K, Entry<K, C>>weigher((key, entry) -> entry.pinned() ? 0 : 1)
         .evictionListener((K key, Entry<K, C> entry, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
           if (entry != null && cause.wasEvicted()) {
             machine.evicted(entry);
           }
         })
         .build();
-    this.rotations = b.rotations == null ? null : b.rotations.onRotation(token -> {
-      entries.asMap().values().forEach(machine::tokenRotated);
-      try {
-        b.listener.onTokenRotated(token);
-      } catch (RuntimeException e) {
-        System.getLogger(CredentialCache.class.getName()).log(System.Logger.Level.WARNING,
-            "The " + name + " credential cache listener failed: " + Redaction.describe(e));
-      }
-    });
+    this.rotations = b.rotations == null ? null : subscribe(b);
+  }
+
+  /** Subscribes to the rotations of the builder's token source; if that throws, stops the threads just made. */
+  private TokenSource.Subscription subscribe(Builder<K, C> b) {
+    try {
+      return b.rotations.onRotation(token -> {
+        machine.rotationSeen(); // first: an attempt in flight now must see it when it fails
+        entries.asMap().values().forEach(machine::tokenRotated);
+        try {
+          b.listener.onTokenRotated(token);
+        } catch (RuntimeException e) {
+          System.getLogger(CredentialCache.class.getName()).log(System.Logger.Level.WARNING,
+              "The " + name + " credential cache listener failed: " + Redaction.describe(e));
+        }
+      });
+    } catch (RuntimeException e) {
+      wallClock.close();
+      owned.forEach(ExecutorService::shutdownNow);
+      throw e;
+    }
   }
 
   /**
@@ -136,7 +148,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
    * @return a credential that is not hard-expired
    * @throws WorkloadIdentityException the typed failure of the exchange when no valid credential
    *     exists (within a backoff window, the last one, without a new exchange)
-   * @throws IllegalStateException after {@link #close()}
+   * @throws IllegalStateException after {@link #close()}, or when called from inside the key's own
+   *     exchange (which it would wait for)
    */
   public C get(K key) {
     Entry<K, C> e = entries.getIfPresent(key);
@@ -216,7 +229,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
     machine.shutdown();
     if (rotations != null) {
-      rotations.close();
+      try {
+        rotations.close();
+      } catch (RuntimeException e) { // a user's token source: it must not stop the rest of close()
+        System.getLogger(CredentialCache.class.getName()).log(System.Logger.Level.WARNING,
+            "The " + name + " credential cache could not unsubscribe from its token source: " + Redaction.describe(e));
+      }
     }
     entries.asMap().values().forEach(machine::close);
     entries.invalidateAll();
@@ -406,7 +424,9 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     /**
      * An exchange for {@code key} is starting (a first load, a refresh or a retry); it ends with
      * {@link #onRefreshed} or {@link #onRefreshFailed}. Useful for metrics, and for tests that move
-     * an injected clock only once background work has finished.
+     * an injected clock only once background work has finished. It runs on the exchange's own
+     * thread: a blocking {@link CredentialCache#get} of the same key here throws {@link
+     * IllegalStateException} (it would wait for itself).
      *
      * @param key the key
      */
@@ -560,7 +580,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     }
 
     /**
-     * Runs exchanges; the cache does not shut a given executor down.
+     * Runs exchanges; the cache does not shut a given executor down. One that runs tasks on the
+     * calling thread ({@code Runnable::run}) runs an exchange that a timer starts on the timer
+     * thread: give such a cache a {@linkplain #scheduler scheduler} of its own too, since with the
+     * default single timer thread a hung exchange would hold up every timer, every deadline
+     * (its own included) and the tick of the system clock's copy.
      *
      * @param executor the executor; default a bounded pool of daemon threads the cache owns
      * @return this builder

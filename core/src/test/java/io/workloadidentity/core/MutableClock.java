@@ -10,9 +10,23 @@ import java.util.concurrent.atomic.AtomicLong;
 /** A clock tests move by hand; thread-safe. */
 final class MutableClock extends Clock {
   private final AtomicLong millis;
+  private final boolean posingAsSystemClock;
 
   MutableClock(Instant start) {
+    this(start, false);
+  }
+
+  private MutableClock(Instant start, boolean posingAsSystemClock) {
     this.millis = new AtomicLong(start.toEpochMilli());
+    this.posingAsSystemClock = posingAsSystemClock;
+  }
+
+  /**
+   * A hand-moved clock that says it equals {@link Clock#systemUTC()}, so that the cache treats it as
+   * the system clock and reads it through its coarse, timer-ticked copy (as in production).
+   */
+  static MutableClock posingAsSystemClock(Instant start) {
+    return new MutableClock(start, true);
   }
 
   void advance(Duration d) {
@@ -41,5 +55,15 @@ final class MutableClock extends Clock {
   @Override
   public Clock withZone(ZoneId zone) {
     return this;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o == this || posingAsSystemClock && Clock.systemUTC().equals(o);
+  }
+
+  @Override
+  public int hashCode() {
+    return posingAsSystemClock ? Clock.systemUTC().hashCode() : System.identityHashCode(this);
   }
 }

@@ -21,40 +21,68 @@ public final class Attempt<C> {
   private Thread runner; // guarded by this
   private boolean stopped; // guarded by this
   private Future<?> deadlineTimer; // guarded by this
+  private long rotationsAtBegin = -1; // guarded by this
+  private boolean interruptSent; // guarded by this
 
   public Attempt(long deadlineNanos) {
     this.deadlineNanos = deadlineNanos;
   }
 
-  /** Called on the exchange thread before the exchange; false if the attempt was stopped meanwhile. */
-  public synchronized boolean begin() {
+  /**
+   * Called on the exchange thread before the exchange; false if the attempt was stopped meanwhile.
+   *
+   * @param rotations the cache's count of token rotations now (see {@link #rotationsAtBegin})
+   */
+  public synchronized boolean begin(long rotations) {
     if (stopped) {
       return false;
     }
     runner = Thread.currentThread();
+    rotationsAtBegin = rotations;
     return true;
   }
 
+  /** The count given to {@link #begin}, or -1 if the attempt never began. */
+  public synchronized long rotationsAtBegin() {
+    return rotationsAtBegin;
+  }
+
   /**
-   * Called on the exchange thread when the exchange returned. Clears an interrupt aimed at this
-   * attempt so that it does not hit the pool thread's next task.
+   * Called on the exchange thread when the exchange returned. Clears an interrupt this attempt sent
+   * (deadline, close) so that it does not hit the pool thread's next task, and only that one: the
+   * thread may be the caller's own (an inline executor), whose interrupt belongs to the caller, and
+   * is given back if the exchange consumed it.
+   *
+   * @param exchangeInterrupted whether the exchange ended with an {@link InterruptedException}
    */
-  public void end() {
+  public void end(boolean exchangeInterrupted) {
+    boolean ours;
     synchronized (this) {
       runner = null;
       stopped = true;
       cancelDeadline();
+      ours = interruptSent;
     }
-    Thread.interrupted();
+    if (ours) {
+      Thread.interrupted();
+    } else if (exchangeInterrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Stops the attempt: it will not begin, or its thread is interrupted. Idempotent. */
   public synchronized void stop() {
     if (runner != null && !stopped) {
       runner.interrupt();
+      interruptSent = true;
     }
     stopped = true;
     cancelDeadline();
+  }
+
+  /** Whether {@code thread} is running this attempt's exchange now. */
+  public synchronized boolean runBy(Thread thread) {
+    return runner == thread;
   }
 
   /** Whether the exchange is running or waiting to run (neither ended nor stopped). */
@@ -65,7 +93,7 @@ public final class Attempt<C> {
   /** Remembers the deadline timer so that the attempt's end cancels it. */
   public synchronized void deadlineTimer(Future<?> timer) {
     if (stopped) {
-      timer.cancel(false);
+      State.cancel(timer);
     } else {
       deadlineTimer = timer;
     }
@@ -73,7 +101,7 @@ public final class Attempt<C> {
 
   private void cancelDeadline() {
     if (deadlineTimer != null) {
-      deadlineTimer.cancel(false);
+      State.cancel(deadlineTimer);
       deadlineTimer = null;
     }
   }

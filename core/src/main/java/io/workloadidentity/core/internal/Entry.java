@@ -25,6 +25,8 @@ public final class Entry<K, C> {
 
   private final K key;
   private volatile State<C> state;
+  /** Transitions to an attempt under way (see {@link #pin}); the store weighs a pinned entry 0. */
+  private final java.util.concurrent.atomic.AtomicInteger pins = new java.util.concurrent.atomic.AtomicInteger();
 
   public Entry(K key) {
     this.key = key;
@@ -50,6 +52,25 @@ public final class Entry<K, C> {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Marks a transition to a state with an attempt as under way. The store must weigh the entry 0
+   * (unevictable) <em>before</em> the compare-and-set, not after it: evicted in between, the entry's
+   * exchange would run on orphaned and the next read would start a second one for the key.
+   */
+  public void pin() {
+    pins.incrementAndGet();
+  }
+
+  /** Ends what {@link #pin} began. */
+  public void unpin() {
+    pins.decrementAndGet();
+  }
+
+  /** Whether the store must not evict this entry: an attempt runs, or one is being started. */
+  public boolean pinned() {
+    return pins.get() > 0 || state.attempt() != null;
   }
 
   public boolean isClosed() {

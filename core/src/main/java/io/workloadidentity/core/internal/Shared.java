@@ -26,8 +26,10 @@ public final class Shared {
 
   /**
    * The session for {@code key}, opened by {@code open} if no one holds one. {@code open} runs at
-   * most once per live session, inside the registry's lock for {@code key}: it must not acquire
-   * another session for the same key.
+   * most once per live session, inside the registry's map computation for {@code key}: it must not
+   * acquire or release <em>any</em> session (not only one for the same key: keys that share the
+   * map's bin share its lock, so a nested acquire can fail with "Recursive update" or, across two
+   * threads, deadlock), and it should be quick (it holds up acquires of keys in the same bin).
    *
    * @param key the settings that identify the session
    * @param open opens a new session for the key

@@ -61,10 +61,23 @@ public abstract sealed class State<C> {
     return 0;
   }
 
+  /**
+   * Cancels a timer of the (possibly user-supplied) scheduler. A {@code cancel} that throws must not
+   * break the transition that calls it half way, nor {@code invalidate} or {@code close}: the timer,
+   * if it still fires, finds its state gone and does nothing.
+   */
+  static void cancel(Future<?> timer) {
+    try {
+      timer.cancel(false);
+    } catch (RuntimeException ignored) {
+      // see above: a stale timer is harmless
+    }
+  }
+
   /** Remembers this state's timer; if the state was already left, cancels the timer instead. */
   public void timer(Future<?> timer) {
     if (!TIMER.compareAndSet(this, null, timer)) {
-      timer.cancel(false);
+      cancel(timer);
     }
   }
 
@@ -72,7 +85,7 @@ public abstract sealed class State<C> {
   public void disarm() {
     Future<?> t = (Future<?>) TIMER.getAndSet(this, DISARMED);
     if (t != null) {
-      t.cancel(false);
+      cancel(t);
     }
   }
 

@@ -23,11 +23,11 @@ import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -63,6 +63,8 @@ public final class StateMachine<K, C> {
   /** Marks a lost compare-and-set in {@link #read}: read the new state. */
   private static final Object RETRY = new Object();
   private final AtomicBoolean lifetimeCapLogged = new AtomicBoolean();
+  /** Token rotations seen so far: a refusal of the token by an attempt that began before one is stale. */
+  private final AtomicLong rotations = new AtomicLong();
   private volatile boolean closed;
 
   public StateMachine(String name, CredentialCache.Exchange<K, C> exchange, CredentialCache.Listener<? super K> listener,
@@ -104,7 +106,10 @@ public final class StateMachine<K, C> {
   public Object read(Entry<K, C> e, boolean forced) {
     while (true) {
       State<C> s = e.state();
-      long now = wallClock.millis();
+      // The precise clock, not the hot path's coarse copy: a timer fires at its point by the
+      // precise clock, when the copy (up to a tick old) is still before it; judged by the copy, the
+      // timer would find nothing due and be gone without a transition. Off the hot path, so cheap.
+      long now = clock.millis();
       Object answer = s instanceof Fresh<C> f ? readFresh(e, f, now, forced)
           : s instanceof Refreshing<C> r ? readRefreshing(e, r, now, forced)
           : s instanceof Loading<C> l ? l.attempt
@@ -127,7 +132,7 @@ public final class StateMachine<K, C> {
       return lease;
     }
     Attempt<C> a = newAttempt();
-    if (!e.advance(f, new Refreshing<>(lease, a, 0))) {
+    if (!claim(e, f, new Refreshing<>(lease, a, 0))) {
       return RETRY;
     }
     start(e, a);
@@ -154,7 +159,7 @@ public final class StateMachine<K, C> {
       return startLoad(e, b, b.failures, b.lease);
     }
     Attempt<C> a = newAttempt();
-    if (!e.advance(b, new Refreshing<>(b.lease, a, b.failures))) {
+    if (!claim(e, b, new Refreshing<>(b.lease, a, b.failures))) {
       return RETRY;
     }
     start(e, a);
@@ -170,11 +175,31 @@ public final class StateMachine<K, C> {
 
   private Object startLoad(Entry<K, C> e, State<C> from, int failures, Lease<C> previous) {
     Attempt<C> a = newAttempt();
-    if (!e.advance(from, new Loading<>(a, failures, previous))) {
+    if (!claim(e, from, new Loading<>(a, failures, previous))) {
       return RETRY;
     }
     start(e, a);
     return a;
+  }
+
+  /**
+   * The transition from {@code from} to {@code next}, a state with an attempt, pinned in the store
+   * first: weighed 0 before the compare-and-set, the entry cannot be evicted between the two (had
+   * the store evicted it already, it is closed and the compare-and-set fails).
+   */
+  private boolean claim(Entry<K, C> e, State<C> from, State<C> next) {
+    e.pin();
+    boolean won = false;
+    try {
+      reweigh.accept(e);
+      won = e.advance(from, next);
+      return won;
+    } finally {
+      e.unpin();
+      if (!won) {
+        reweigh.accept(e); // lost: weigh it as its state says again
+      }
+    }
   }
 
   private Object closedEntry() {
@@ -193,9 +218,17 @@ public final class StateMachine<K, C> {
    * Waits for {@code a} until its deadline and returns its lease.
    *
    * @throws WorkloadIdentityException the attempt's typed failure, or a timeout
-   * @throws IllegalStateException if the cache was closed meanwhile
+   * @throws IllegalStateException if the cache was closed meanwhile, or if the caller is the
+   *     attempt's own exchange thread
    */
   public Lease<C> await(Entry<K, C> e, Attempt<C> a) {
+    if (a.runBy(Thread.currentThread())) {
+      // The exchange, or a listener it calls (onExchangeStarted), reads its own key: waiting would
+      // hold this thread, the one the answer needs, until the deadline fails the exchange for all.
+      throw new IllegalStateException("The " + name + " credential for " + e.key() + " was requested from inside"
+          + " its own exchange (by the exchange or by a listener's onExchangeStarted), which would wait for itself:"
+          + " use getAsync there, or read it after the exchange.");
+    }
     try {
       long wait = Math.max(0, a.deadlineNanos - System.nanoTime()) + GRACE_NANOS;
       return a.future.get(wait, TimeUnit.NANOSECONDS);
@@ -230,15 +263,17 @@ public final class StateMachine<K, C> {
   /** Arms the deadline and hands the attempt to the executor. The caller won the transition to it. */
   private void start(Entry<K, C> e, Attempt<C> a) {
     try {
-      reweigh.accept(e); // pinned while its exchange runs: the store must not evict it mid-flight
       a.deadlineTimer(scheduler.schedule(() -> onDeadline(e, a), timeoutNanos, TimeUnit.NANOSECONDS));
       executor.execute(new ExchangeTask(e, a));
-    } catch (RejectedExecutionException x) {
+    } catch (RuntimeException x) {
+      // Refused (RejectedExecutionException), or a user scheduler or executor that throws anything
+      // else: either way the attempt never runs, so it must fail now. Left in place it would hold
+      // the entry until its deadline, and an escaping exception would reach the reader untyped.
       a.stop();
       if (!closed) {
         fail(e, a, new CredentialExchangeException("The " + name + " credential exchange could not be started: its"
-            + " executor refused the task (" + x.getMessage() + "). Check the executor given to the cache.",
-            name, null, -1, true, null));
+            + " scheduler or executor refused the task (" + Redaction.describe(x) + "). Check the scheduler and"
+            + " executor given to the cache.", name, null, -1, true, null));
       }
     }
     if (closed) {
@@ -278,10 +313,11 @@ public final class StateMachine<K, C> {
   }
 
   private void run(Entry<K, C> e, Attempt<C> a) {
-    if (!a.begin()) {
+    if (!a.begin(rotations.get())) {
       return; // stopped (deadline, close, eviction) before it could run
     }
     long started = clock.millis();
+    boolean interrupted = false;
     try {
       tell(() -> listener.onExchangeStarted(e.key()));
       Expiring<C> result = Objects.requireNonNull(exchange.exchange(e.key()), "exchange returned null");
@@ -291,9 +327,10 @@ public final class StateMachine<K, C> {
           + Instant.ofEpochMilli(lease.refreshAtMillis()));
       succeed(e, a, lease);
     } catch (Throwable t) {
+      interrupted = t instanceof InterruptedException;
       fail(e, a, classify(t));
     } finally {
-      a.end();
+      a.end(interrupted);
     }
   }
 
@@ -350,6 +387,9 @@ public final class StateMachine<K, C> {
    */
   private void fail(Entry<K, C> e, Attempt<C> a, WorkloadIdentityException error) {
     boolean retryable = !(error instanceof CredentialExchangeException c) || c.retryable();
+    // The cloud refused a token that rotated while the attempt was out: the new one may well be
+    // accepted, and no backoff exists yet for the rotation to cut short, so this one must not wait.
+    boolean staleToken = rejectsToken(error) && a.rotationsAtBegin() >= 0;
     while (true) {
       State<C> s = e.state();
       if (s.attempt() != a) {
@@ -360,7 +400,8 @@ public final class StateMachine<K, C> {
       int n = s.failures() + 1;
       Lease<C> lease = s.lease();
       boolean serving = lease != null && lease.validAt(now);
-      long delay = policy.backoff(n, retryable).toMillis();
+      boolean rotatedSince = staleToken && rotations.get() != a.rotationsAtBegin();
+      long delay = rotatedSince ? 0 : policy.backoff(n, retryable).toMillis();
       if (serving) {
         delay = Math.min(delay, Math.max(MIN_SERVING_RETRY_MILLIS, (lease.hardExpiryMillis() - now) / 2));
       }
@@ -377,6 +418,9 @@ public final class StateMachine<K, C> {
             + (serving ? " (still serving the valid credential)" : "") + ", next attempt in " + retryIn + " ms: "
             + Redaction.message(error.getMessage()));
         tell(() -> listener.onRefreshFailed(e.key(), error, Duration.ofMillis(retryIn)));
+        if (staleToken && delay > 0 && rotations.get() != a.rotationsAtBegin()) {
+          tokenRotated(e); // a rotation raced this backoff's recording, and may not have seen it
+        }
         return;
       }
     }
@@ -411,10 +455,12 @@ public final class StateMachine<K, C> {
   private void arm(Entry<K, C> e, State<C> s, long atMillis) {
     try {
       s.timer(scheduler.schedule(() -> onTimer(e, s), Math.max(0, atMillis - clock.millis()), TimeUnit.MILLISECONDS));
-    } catch (RejectedExecutionException x) {
+    } catch (RuntimeException x) {
+      // Refused, or a user scheduler that throws: the transition is made and must stay whole (its
+      // waiters answered, its listener told), so the failure ends here; a read past the point acts.
       if (!closed) {
-        LOG.log(Level.WARNING, name + " credential cache: the scheduler refused a refresh timer (" + x.getMessage()
-            + "); the credential is refreshed when it is next read.");
+        LOG.log(Level.WARNING, name + " credential cache: the scheduler refused a refresh timer ("
+            + Redaction.describe(x) + "); the credential is refreshed when it is next read.");
       }
     }
   }
@@ -444,6 +490,11 @@ public final class StateMachine<K, C> {
 
   private static <C> Backoff<C> copy(Backoff<C> b) {
     return new Backoff<>(b.lease, b.error, b.failures, b.failedAt, b.retryAt);
+  }
+
+  /** A newer projected token was seen; call before {@link #tokenRotated} for its entries. */
+  public void rotationSeen() {
+    rotations.incrementAndGet();
   }
 
   /**
@@ -519,7 +570,7 @@ public final class StateMachine<K, C> {
     while (true) {
       State<C> s = e.state();
       if (s instanceof Closed || e.advance(s, new Closed<>())) {
-        return; // an attempt caught unpinned finishes for its waiters, uninstalled
+        return;
       }
     }
   }
