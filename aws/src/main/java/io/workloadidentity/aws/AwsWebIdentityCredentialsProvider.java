@@ -423,7 +423,7 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
     /** The explicitly set values (never a policy's text). */
     @Override
     public String toString() {
-      return "AwsWebIdentityCredentialsProvider.Builder{" + draft + "}";
+      return "AwsWebIdentityCredentialsProvider.Builder" + draft;
     }
   }
 }

@@ -292,7 +292,7 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
     /** The explicitly set values. */
     @Override
     public String toString() {
-      return "EksPodIdentityCredentialsProvider.Builder{" + draft + "}";
+      return "EksPodIdentityCredentialsProvider.Builder" + draft;
     }
   }
 }

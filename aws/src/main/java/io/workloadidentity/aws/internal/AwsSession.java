@@ -10,7 +10,9 @@ import io.workloadidentity.core.internal.Shared;
 import io.workloadidentity.core.internal.Threads;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,6 +44,8 @@ public final class AwsSession implements AutoCloseable {
   private final Supplier<AwsSessionCredentials> credentials;
   private final List<AutoCloseable> owned;
   private final PodIdentityExchange calls; // null for STS, whose calls the SDK bounds with apiCallTimeout
+  /** Each distinct listener object once, however many sharers pass it (a toBuilder() copy does). */
+  private final Map<CredentialCache.Listener<?>, Registration> registrations = new IdentityHashMap<>();
 
   private AwsSession(AwsSettings settings, AwsCredentialKey key, Listeners<AwsCredentialKey> listeners,
       CredentialCache<AwsCredentialKey, AwsSessionCredentials> cache, List<AutoCloseable> owned,
@@ -187,6 +191,40 @@ public final class AwsSession implements AutoCloseable {
     return "AwsSession{" + settings + "}";
   }
 
+  /** Registers {@code listener} with the fan-out unless a sharer already did; counted per object. */
+  private Runnable register(CredentialCache.Listener<? super AwsCredentialKey> listener) {
+    synchronized (registrations) {
+      registrations.computeIfAbsent(listener, l -> new Registration(listeners.add(listener))).holders++;
+    }
+    return () -> {
+      synchronized (registrations) {
+        Registration r = registrations.get(listener);
+        if (r != null && --r.holders == 0) {
+          registrations.remove(listener);
+          r.close();
+        }
+      }
+    };
+  }
+
+  /** One listener's place in the fan-out and how many sharers hold it. */
+  private static final class Registration {
+    private final AutoCloseable handle;
+    private int holders; // guarded by the registrations map
+
+    Registration(AutoCloseable handle) {
+      this.handle = handle;
+    }
+
+    void close() {
+      try {
+        handle.close();
+      } catch (Exception impossible) {
+        // Listeners.add's handle only removes from a list.
+      }
+    }
+  }
+
   /**
    * One provider's share of a session: its reference, its listener's registration and its closed
    * flag, so that the public providers stay thin. Thread-safe.
@@ -195,7 +233,7 @@ public final class AwsSession implements AutoCloseable {
     private final Shared.Ref<AwsSession> ref;
     private final AwsSession session;
     private final Supplier<AwsSessionCredentials> credentials;
-    private final AutoCloseable registration;
+    private final Runnable unregister;
     private final Object owner;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -204,7 +242,7 @@ public final class AwsSession implements AutoCloseable {
       this.ref = ref;
       this.session = ref.get();
       this.credentials = session.credentials;
-      this.registration = listener == null ? null : session.listeners.add(listener);
+      this.unregister = listener == null ? () -> { } : session.register(listener);
       this.owner = owner;
     }
 
@@ -250,13 +288,7 @@ public final class AwsSession implements AutoCloseable {
     @Override
     public void close() {
       if (closed.compareAndSet(false, true)) {
-        if (registration != null) {
-          try {
-            registration.close();
-          } catch (Exception impossible) {
-            // Listeners.add's handle only removes from a list.
-          }
-        }
+        unregister.run();
         ref.close();
       }
     }

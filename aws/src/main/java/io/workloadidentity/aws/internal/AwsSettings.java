@@ -410,11 +410,23 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
       return readTimeout != null ? readTimeout : HttpDefaults.READ_TIMEOUT;
     }
 
-    /** The explicitly set values that identify the session, for the builders' {@code toString()}. */
+    /** The explicitly set values, for the builders' {@code toString()}; a policy only by its length. */
     @Override
     public String toString() {
-      return "roleArn=" + roleArn + ", tokenFile=" + (tokenFile != null ? tokenFile
-          : tokenSource != null ? tokenSource.description() : null) + ", region=" + region + ", endpoint=" + endpoint;
+      return software.amazon.awssdk.utils.ToString.builder("")
+          .add("roleArn", roleArn)
+          .add("roleSessionName", sessionName)
+          .add("tokenFile", tokenFile != null ? tokenFile : tokenSource != null ? tokenSource.description() : null)
+          .add("region", region)
+          .add("endpoint", endpoint)
+          .add("sessionDuration", durationSeconds == null ? null : Duration.ofSeconds(durationSeconds))
+          .add("sessionPolicy", policy == null ? null : "*** (" + policy.length() + " characters)")
+          .add("policyArns", policyArns)
+          .add("stsClient", stsClient == null ? null : "caller's")
+          .add("exchangeTimeout", exchangeTimeout)
+          .add("connectTimeout", connectTimeout)
+          .add("readTimeout", readTimeout)
+          .build();
     }
   }
 
