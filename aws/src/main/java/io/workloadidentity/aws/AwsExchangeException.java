@@ -93,8 +93,11 @@ public final class AwsExchangeException extends CredentialExchangeException {
     }
   }
 
+  /** @serial what went wrong */
   private final Reason reason;
+  /** @serial the role to assume, or null */
   private final String roleArn;
+  /** @serial AWS's request ID, or null */
   private final String requestId;
 
   /**

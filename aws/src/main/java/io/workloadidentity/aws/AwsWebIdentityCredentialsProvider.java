@@ -61,6 +61,12 @@ import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
  * Building performs no network call and does not read the token file. {@link #close()} releases
  * this provider's share of the session; the last provider of a session stops its background
  * refresh, its token-file watch and its STS client.
+ *
+ * <p><b>Ownership.</b> An AWS SDK client closes the credentials provider it was given when the
+ * client is closed. Give each client its own provider, for example {@code
+ * S3Client.builder().credentialsProvider(AwsWebIdentityCredentialsProvider.create())}: identically
+ * configured providers share one session, so this costs no extra STS call, and the session ends
+ * with the last client.
  */
 public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsProvider, SdkAutoCloseable,
     ToCopyableBuilder<AwsWebIdentityCredentialsProvider.Builder, AwsWebIdentityCredentialsProvider> {
@@ -110,7 +116,7 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
   /**
    * The current session credentials, with their expiration time and account ID.
    *
-   * @return {@link AwsSessionCredentials} that are not expired
+   * @return {@link software.amazon.awssdk.auth.credentials.AwsSessionCredentials} that are not expired
    * @throws AwsExchangeException if no valid credentials exist and STS refused or failed
    * @throws io.workloadidentity.core.WorkloadIdentityException if the token file cannot be read
    * @throws IllegalStateException after {@link #close()}
@@ -125,7 +131,7 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
    * are valid, otherwise the running exchange's (completed exceptionally with the typed failure).
    *
    * @param request ignored: the credentials do not depend on it
-   * @return the future credentials ({@link AwsSessionCredentials})
+   * @return the future credentials ({@link software.amazon.awssdk.auth.credentials.AwsSessionCredentials})
    * @throws IllegalStateException after {@link #close()}
    */
   @Override
@@ -351,7 +357,9 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * Receives refresh, failure and rotation events (for metrics or logs), keyed by this provider's
      * {@link AwsCredentialKey}. Providers with different listeners still share one session; each
-     * listener hears the session's events until its provider is closed.
+     * listener object hears each of the session's events once (however many providers of the
+     * session carry it, as {@link AwsWebIdentityCredentialsProvider#toBuilder()} copies do), until
+     * the last provider carrying it is closed.
      *
      * @param listener the listener; default none
      * @return this builder

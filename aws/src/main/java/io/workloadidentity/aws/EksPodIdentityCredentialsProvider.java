@@ -40,7 +40,8 @@ import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
  * {@code 169.254.170.2}); any other host needs https. Proxies are never used. Each attempt is one
  * HTTP request, ended at the exchange timeout.
  *
- * <p>Caching, sharing, background refresh, serving through failures, {@link #toBuilder()} and
+ * <p>Caching, sharing, background refresh, serving through failures, {@link #toBuilder()},
+ * ownership (an SDK client closes the provider it was given: give each client its own) and
  * thread-safety are as described for {@link AwsWebIdentityCredentialsProvider}; failures are {@link
  * AwsExchangeException}s (for example {@link AwsExchangeException.Reason#NO_ASSOCIATION} when the
  * service account has no Pod Identity association).
@@ -92,7 +93,7 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
   /**
    * The current session credentials, with their expiration time and account ID.
    *
-   * @return {@link AwsSessionCredentials} that are not expired
+   * @return {@link software.amazon.awssdk.auth.credentials.AwsSessionCredentials} that are not expired
    * @throws AwsExchangeException if no valid credentials exist and the agent refused or failed
    * @throws io.workloadidentity.core.WorkloadIdentityException if the token file cannot be read
    * @throws IllegalStateException after {@link #close()}
@@ -107,7 +108,7 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
    * are valid, otherwise the running exchange's.
    *
    * @param request ignored: the credentials do not depend on it
-   * @return the future credentials ({@link AwsSessionCredentials})
+   * @return the future credentials ({@link software.amazon.awssdk.auth.credentials.AwsSessionCredentials})
    * @throws IllegalStateException after {@link #close()}
    */
   @Override
@@ -222,7 +223,8 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
 
     /**
      * Receives refresh, failure and rotation events keyed by this provider's {@link
-     * AwsCredentialKey}; providers with different listeners still share one session.
+     * AwsCredentialKey}; providers with different listeners still share one session, and a
+     * listener object carried by several of them hears each event once.
      *
      * @param listener the listener; default none
      * @return this builder

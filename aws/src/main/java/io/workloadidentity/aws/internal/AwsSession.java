@@ -29,7 +29,7 @@ import software.amazon.awssdk.services.sts.StsClient;
 /**
  * What identically configured providers share: one {@link CredentialCache} entry, the token source
  * it opened (and its file watch), the STS client or the Pod Identity timer, and a {@link Listeners}
- * fan-out to every sharer's listener. Opened by the first {@link #acquire} for equal {@link
+ * fan-out to every sharer's listener. Opened by the first {@link #share} for equal {@link
  * AwsSettings} ({@link Shared}, reference-counted), closed by the last {@link Shared.Ref#close()}:
  * the cache first (no exchange runs afterwards), then what it used, in reverse order of opening.
  * Caller-supplied objects (an {@code StsClient}, a {@code TokenSource}) are used, never closed.
@@ -158,7 +158,11 @@ public final class AwsSession implements AutoCloseable {
     return key;
   }
 
-  /** The settings this session was opened with. */
+  /**
+   * The settings this session was opened with.
+   *
+   * @return the settings (the sharing key)
+   */
   public AwsSettings settings() {
     return settings;
   }
@@ -246,7 +250,11 @@ public final class AwsSession implements AutoCloseable {
       this.owner = owner;
     }
 
-    /** The shared session. */
+    /**
+     * The shared session.
+     *
+     * @return the session
+     */
     public AwsSession session() {
       return session;
     }
@@ -273,7 +281,11 @@ public final class AwsSession implements AutoCloseable {
       return session.cache.getAsync(session.key);
     }
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether this share was closed.
+     *
+     * @return true after {@link #close()}
+     */
     public boolean isClosed() {
       return closed.get();
     }

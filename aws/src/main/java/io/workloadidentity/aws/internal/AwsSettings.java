@@ -69,7 +69,28 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
     POD_IDENTITY
   }
 
-  /** Checks the invariants the builders establish. */
+  /**
+   * Checks the invariants the builders establish; the components are described on the record.
+   *
+   * @param protocol see the record
+   * @param roleArn see the record
+   * @param sessionName see the record
+   * @param region see the record
+   * @param globalEndpoint see the record
+   * @param endpoint see the record
+   * @param durationSeconds see the record
+   * @param policy see the record
+   * @param policyArns see the record
+   * @param stsClient see the record
+   * @param tokenFile see the record
+   * @param tokenVariable see the record
+   * @param tokenSource see the record
+   * @param clock see the record
+   * @param refreshPolicy see the record
+   * @param exchangeTimeout see the record
+   * @param connectTimeout see the record
+   * @param readTimeout see the record
+   */
   public AwsSettings {
     Objects.requireNonNull(protocol, "protocol");
     Objects.requireNonNull(clock, "clock");
@@ -86,7 +107,11 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
     }
   }
 
-  /** Where the token comes from, for messages: the path, or the caller's source's description. */
+  /**
+   * Where the token comes from, for messages.
+   *
+   * @return the token file's path, or the caller's source's description
+   */
   public String tokenDescription() {
     return tokenFile != null ? tokenFile.toString() : tokenSource.description();
   }
@@ -209,42 +234,77 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
       return d;
     }
 
-    /** The environment unset values are read from. */
+    /**
+     * The environment unset values are read from.
+     *
+     * @return the environment
+     */
     public Environment environment() {
       return environment;
     }
 
-    /** Sets the environment. */
+    /**
+     * Sets the environment unset values are read from.
+     *
+     * @param environment the environment
+     */
     public void environment(Environment environment) {
       this.environment = Objects.requireNonNull(environment, "environment");
     }
 
-    /** Sets the role ARN (checked when resolved, so that the message can say where it came from). */
+    /**
+     * Sets the role ARN (checked when resolved, so that the message can say where it came from).
+     *
+     * @param roleArn the role ARN; surrounding whitespace is dropped
+     */
     public void roleArn(String roleArn) {
       this.roleArn = Objects.requireNonNull(roleArn, "roleArn").strip();
     }
 
-    /** Sets the role session name. */
+    /**
+     * Sets the role session name (checked when resolved).
+     *
+     * @param name the session name; surrounding whitespace is dropped
+     */
     public void roleSessionName(String name) {
       this.sessionName = Objects.requireNonNull(name, "roleSessionName").strip();
     }
 
-    /** Sets the STS region. */
+    /**
+     * Sets the STS region (checked when resolved).
+     *
+     * @param region the region; surrounding whitespace is dropped
+     */
     public void region(String region) {
       this.region = Objects.requireNonNull(region, "region").strip();
     }
 
-    /** Sets the STS endpoint override, checked at once. */
+    /**
+     * Sets the STS endpoint override, checked at once.
+     *
+     * @param endpoint an absolute http(s) URL
+     * @throws ConfigurationException if it is not one
+     */
     public void stsEndpoint(URI endpoint) {
       this.endpoint = AwsSettings.endpoint(Objects.requireNonNull(endpoint, "stsEndpoint").toString(), "stsEndpoint()");
     }
 
-    /** Sets the Pod Identity agent URL, checked at once. */
+    /**
+     * Sets the Pod Identity agent URL, checked at once (see {@link AwsSettings#containerEndpoint}).
+     *
+     * @param endpoint the agent's credentials URL
+     * @throws ConfigurationException if it uses plain http to a host other than loopback or an agent's
+     */
     public void agentEndpoint(URI endpoint) {
       this.endpoint = containerEndpoint(Objects.requireNonNull(endpoint, "endpoint").toString(), "endpoint()");
     }
 
-    /** Sets the session duration: whole seconds from 15 minutes to 12 hours. */
+    /**
+     * Sets the session duration.
+     *
+     * @param duration whole seconds from 15 minutes to 12 hours
+     * @throws ConfigurationException if it is out of range or not whole seconds
+     */
     public void sessionDuration(Duration duration) {
       long s = Objects.requireNonNull(duration, "sessionDuration").getSeconds();
       if (s < 900 || s > 43_200 || duration.getNano() != 0) {
@@ -254,7 +314,12 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
       this.durationSeconds = (int) s;
     }
 
-    /** Sets the inline session policy: 1 to 2048 characters. */
+    /**
+     * Sets the inline session policy.
+     *
+     * @param policyJson the policy, 1 to 2048 characters
+     * @throws ConfigurationException if it is empty or too long
+     */
     public void sessionPolicy(String policyJson) {
       String p = Objects.requireNonNull(policyJson, "sessionPolicy");
       if (p.isEmpty() || p.length() > 2048) {
@@ -263,7 +328,12 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
       this.policy = p;
     }
 
-    /** Sets the managed session policy ARNs: at most 10, none null. */
+    /**
+     * Sets the managed session policy ARNs.
+     *
+     * @param arns at most 10, none null
+     * @throws ConfigurationException if there are more than 10
+     */
     public void policyArns(Collection<String> arns) {
       Objects.requireNonNull(arns, "policyArns");
       List<String> copy = new ArrayList<>(arns.size());
@@ -276,46 +346,81 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
       this.policyArns = List.copyOf(copy);
     }
 
-    /** Sets the caller's STS client. */
+    /**
+     * Sets the caller's STS client (used, never closed).
+     *
+     * @param client the client
+     */
     public void stsClient(StsClient client) {
       this.stsClient = Objects.requireNonNull(client, "stsClient");
     }
 
-    /** Sets the token file (and forgets a token source). */
+    /**
+     * Sets the token file (and forgets a token source).
+     *
+     * @param file the projected token file
+     */
     public void tokenFile(Path file) {
       this.tokenFile = Objects.requireNonNull(file, "tokenFile");
       this.tokenVariable = null;
       this.tokenSource = null;
     }
 
-    /** Sets the caller's token source (and forgets a token file). */
+    /**
+     * Sets the caller's token source (and forgets a token file).
+     *
+     * @param source the source (used, never closed)
+     */
     public void tokenSource(TokenSource source) {
       this.tokenSource = Objects.requireNonNull(source, "tokenSource");
       this.tokenFile = null;
       this.tokenVariable = null;
     }
 
-    /** Sets the clock. */
+    /**
+     * Sets the wall clock.
+     *
+     * @param clock the clock
+     */
     public void clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
     }
 
-    /** Sets the refresh policy. */
+    /**
+     * Sets the refresh policy.
+     *
+     * @param policy the policy
+     */
     public void refreshPolicy(RefreshPolicy policy) {
       this.refreshPolicy = Objects.requireNonNull(policy, "refreshPolicy");
     }
 
-    /** Sets the deadline of one exchange. */
+    /**
+     * Sets the deadline of one exchange.
+     *
+     * @param timeout positive
+     * @throws ConfigurationException if it is not positive
+     */
     public void exchangeTimeout(Duration timeout) {
       this.exchangeTimeout = positive(timeout, "exchangeTimeout");
     }
 
-    /** Sets the connect timeout. */
+    /**
+     * Sets the connect timeout.
+     *
+     * @param timeout positive
+     * @throws ConfigurationException if it is not positive
+     */
     public void connectTimeout(Duration timeout) {
       this.connectTimeout = positive(timeout, "connectTimeout");
     }
 
-    /** Sets the read timeout. */
+    /**
+     * Sets the read timeout.
+     *
+     * @param timeout positive
+     * @throws ConfigurationException if it is not positive
+     */
     public void readTimeout(Duration timeout) {
       this.readTimeout = positive(timeout, "readTimeout");
     }
@@ -432,31 +537,54 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
 
   // ---- the environment: names, parsing and validation (shared with detection) ------------------
 
-  /** One setting: an environment variable and, where the SDK has one, a system property. */
+  /**
+   * One setting: an environment variable and, where the SDK has one, a system property.
+   *
+   * @param variable the environment variable
+   * @param property the system property, or null
+   */
   public record Setting(String variable, String property) {
-    /** The value in {@code env}: the system property if set, else the variable; trimmed, blank = empty. */
+    /**
+     * The setting's value.
+     *
+     * @param env where to look
+     * @return the system property if set, else the variable; trimmed; empty when unset or blank
+     */
     public Optional<String> in(Environment env) {
       return env.get(variable, property);
     }
 
-    /** "AWS_ROLE_ARN (aws.roleArn)", for messages. */
+    /**
+     * Both names, for messages.
+     *
+     * @return for example {@code AWS_ROLE_ARN (-Daws.roleArn)}
+     */
     public String names() {
       return property == null ? variable : variable + " (-D" + property + ")";
     }
   }
 
   // The SDK's names (SdkSystemSetting), so a pod configured for the SDK works unchanged.
+  /** The role to assume (IRSA). */
   public static final Setting ROLE_ARN = new Setting("AWS_ROLE_ARN", "aws.roleArn");
+  /** The projected token file (IRSA). */
   public static final Setting TOKEN_FILE = new Setting("AWS_WEB_IDENTITY_TOKEN_FILE", "aws.webIdentityTokenFile");
+  /** The role session name. */
   public static final Setting SESSION_NAME = new Setting("AWS_ROLE_SESSION_NAME", "aws.roleSessionName");
+  /** The STS region. */
   public static final Setting REGION = new Setting("AWS_REGION", "aws.region");
   /** Not read by the Java SDK v2, but injected by the EKS webhook and honoured by every other SDK. */
   public static final Setting DEFAULT_REGION = new Setting("AWS_DEFAULT_REGION", null);
+  /** {@code regional} (the default) or {@code legacy} (the global endpoint for the original regions). */
   public static final Setting STS_REGIONAL_ENDPOINTS = new Setting("AWS_STS_REGIONAL_ENDPOINTS", null);
+  /** An explicit STS endpoint. */
   public static final Setting ENDPOINT_URL_STS = new Setting("AWS_ENDPOINT_URL_STS", "aws.endpointUrlSts");
+  /** An explicit endpoint for every service, used for STS when {@link #ENDPOINT_URL_STS} is unset. */
   public static final Setting ENDPOINT_URL = new Setting("AWS_ENDPOINT_URL", "aws.endpointUrl");
+  /** The Pod Identity agent's credentials URL. */
   public static final Setting CONTAINER_FULL_URI =
       new Setting("AWS_CONTAINER_CREDENTIALS_FULL_URI", "aws.containerCredentialsFullUri");
+  /** The projected token file (Pod Identity). */
   public static final Setting CONTAINER_TOKEN_FILE =
       new Setting("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "aws.containerAuthorizationTokenFile");
 
@@ -477,7 +605,14 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
   /** Hosts the SDK's container provider accepts over plain http besides loopback (EKS, ECS agents). */
   private static final Set<String> AGENT_HOSTS = Set.of("169.254.170.2", "169.254.170.23", "[fd00:ec2::23]");
 
-  /** Validates a role ARN, naming {@code source} in the message. */
+  /**
+   * Validates a role ARN.
+   *
+   * @param arn the value
+   * @param source where it came from, named in the message
+   * @return {@code arn}
+   * @throws ConfigurationException if it is not an IAM role ARN
+   */
   public static String roleArn(String arn, String source) {
     if (!ROLE_ARN_PATTERN.matcher(arn).matches()) {
       throw new ConfigurationException("The role ARN from " + source + " is not an IAM role ARN: '" + arn
@@ -487,19 +622,36 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
     return arn;
   }
 
-  /** The account ID of a role or assumed-role ARN, or null. */
+  /**
+   * The account of an ARN.
+   *
+   * @param arn a role or assumed-role ARN, or null
+   * @return the 12-digit account ID, or null
+   */
   public static String accountOf(String arn) {
     String[] parts = arn == null ? new String[0] : arn.split(":", 6);
     return parts.length >= 5 && parts[4].matches("\\d{12}") ? parts[4] : null;
   }
 
-  /** The partition ({@code aws}, {@code aws-cn}, ...) of an ARN, defaulting to {@code aws}. */
+  /**
+   * The partition of an ARN.
+   *
+   * @param arn an ARN, or null
+   * @return {@code aws}, {@code aws-cn}, ...; {@code aws} when there is none
+   */
   public static String partitionOf(String arn) {
     String[] parts = arn == null ? new String[0] : arn.split(":", 3);
     return parts.length >= 2 && !parts[1].isEmpty() ? parts[1] : "aws";
   }
 
-  /** Validates a region name, naming {@code source} in the message. */
+  /**
+   * Validates a region name.
+   *
+   * @param region the value
+   * @param source where it came from, named in the message
+   * @return {@code region}
+   * @throws ConfigurationException if it is not a region name
+   */
   public static String region(String region, String source) {
     if (!REGION_PATTERN.matcher(region).matches()) {
       throw new ConfigurationException("The region from " + source + " is not an AWS region name: '" + region
@@ -508,7 +660,14 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
     return region;
   }
 
-  /** The configured region and where it came from, or empty. Never probes instance metadata. */
+  /**
+   * The configured region ({@code AWS_REGION}, then {@code AWS_DEFAULT_REGION}). Never probes
+   * instance metadata.
+   *
+   * @param env where to look
+   * @return the region and the setting it came from, or empty
+   * @throws ConfigurationException if the value is not a region name
+   */
   public static Optional<Sourced<String>> region(Environment env) {
     for (Setting s : new Setting[] {REGION, DEFAULT_REGION}) {
       Optional<String> v = s.in(env);
@@ -519,7 +678,13 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
     return Optional.empty();
   }
 
-  /** The configured STS endpoint override and where it came from, or empty. */
+  /**
+   * The configured STS endpoint override ({@code AWS_ENDPOINT_URL_STS}, then {@code AWS_ENDPOINT_URL}).
+   *
+   * @param env where to look
+   * @return the URL and the setting it came from, or empty
+   * @throws ConfigurationException if the value is not an absolute http(s) URL
+   */
   public static Optional<Sourced<URI>> endpointOverride(Environment env) {
     for (Setting s : new Setting[] {ENDPOINT_URL_STS, ENDPOINT_URL}) {
       Optional<String> v = s.in(env);
@@ -530,7 +695,14 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
     return Optional.empty();
   }
 
-  /** Parses and checks an http(s) endpoint URL, naming {@code source} in the message. */
+  /**
+   * Parses and checks an http(s) endpoint URL.
+   *
+   * @param value the text
+   * @param source where it came from, named in the message
+   * @return the URL
+   * @throws ConfigurationException if it is not an absolute http(s) URL
+   */
   public static URI endpoint(String value, String source) {
     URI uri;
     try {
@@ -549,6 +721,11 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
   /**
    * Whether {@code AWS_STS_REGIONAL_ENDPOINTS} asks for the global endpoint for this region.
    * {@code regional} (and unset) mean regional, {@code legacy} means global for the original regions.
+   *
+   * @param env where to look
+   * @param region the configured region, or null
+   * @return true for the global endpoint
+   * @throws ConfigurationException if the value is neither {@code regional} nor {@code legacy}
    */
   public static boolean useGlobalEndpoint(Environment env, String region) {
     Optional<String> mode = STS_REGIONAL_ENDPOINTS.in(env);
@@ -562,12 +739,24 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
         + mode.get() + "'.");
   }
 
-  /** The SDK region to give the STS client: the configured one, or {@code aws-global} when none or legacy. */
+  /**
+   * The SDK region to give the STS client.
+   *
+   * @param region the configured region, or null
+   * @param global whether the global endpoint was asked for
+   * @return the configured region, or {@code aws-global} when there is none or the global endpoint is wanted
+   */
   public static Region stsRegion(String region, boolean global) {
     return region == null || global ? Region.AWS_GLOBAL : Region.of(region);
   }
 
-  /** The endpoint the SDK will call, for reports and messages (no network). */
+  /**
+   * The endpoint the SDK will call, for reports and messages (no network).
+   *
+   * @param region the STS client's region
+   * @param override the endpoint override, or null
+   * @return the URL as text
+   */
   public static String describeEndpoint(Region region, URI override) {
     if (override != null) {
       return override.toString();
@@ -585,6 +774,11 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
    * Checks a container credentials URL the way the SDK does: https anywhere; plain http only to a
    * loopback address or to the EKS / ECS agent's link-local address. No network besides resolving
    * the host name.
+   *
+   * @param value the text
+   * @param source where it came from, named in the message
+   * @return the URL
+   * @throws ConfigurationException if it is not an absolute http(s) URL, or plain http to another host
    */
   public static URI containerEndpoint(String value, String source) {
     URI uri = endpoint(value, source);
@@ -614,6 +808,12 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
     }
   }
 
-  /** A value and the setting it came from. */
+  /**
+   * A value and the setting it came from.
+   *
+   * @param value the value
+   * @param source the setting's names
+   * @param <T> the value's type
+   */
   public record Sourced<T>(T value, String source) {}
 }

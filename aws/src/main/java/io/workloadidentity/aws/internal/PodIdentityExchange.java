@@ -8,12 +8,10 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
-import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.HttpDefaults;
 import io.workloadidentity.core.internal.Redaction;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.System.Logger.Level;
 import java.net.HttpURLConnection;
 import java.net.Proxy;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +46,6 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
  */
 final class PodIdentityExchange implements CredentialCache.Exchange<AwsCredentialKey, AwsSessionCredentials>,
     AutoCloseable {
-  private static final System.Logger LOG = System.getLogger(PodIdentityExchange.class.getName());
   static final String PROVIDER_NAME = "EksPodIdentityCredentialsProvider";
   private static final Pattern CODE = Pattern.compile("\\((\\w{1,100})\\)");
   private static final Pattern REQUEST_ID = Pattern.compile("^\\[([^\\]]{1,100})\\]");
@@ -198,23 +195,13 @@ final class PodIdentityExchange implements CredentialCache.Exchange<AwsCredentia
 
   private AwsExchangeException refused(Response r, ProjectedToken token) {
     Reason reason = reason(r);
-    ProjectedToken reread = null;
-    if (reason.tokenRejected()) {
-      try {
-        reread = tokens.refresh(); // publishes a kubelet rotation, which ends the cache's backoff at once
-      } catch (WorkloadIdentityException e) {
-        LOG.log(Level.INFO, () -> "Re-reading " + tokens.description() + " failed: " + Redaction.message(e.getMessage()));
-      }
-    }
+    // Publishes a kubelet rotation, which ends the cache's backoff at once (see RotationRelay).
+    String rereadNote = reason.tokenRejected() ? " " + RotationRelay.rereadAfterRejection(tokens, token) : "";
     String code = r.code();
     String claims = "sub=" + Redaction.escape(token.subject()) + ", aud="
         + Redaction.escape(String.valueOf(token.audiences()));
     String subject = Redaction.escape(token.kubernetes().map(k -> k.namespace().orElse("?") + "/"
         + k.serviceAccountName().orElse("?")).orElse(token.subject()));
-    String rereadNote = reread == null ? "" : reread.value().equals(token.value())
-        ? " The token file was re-read and still holds the same token; a new one is sent as soon as the kubelet"
-            + " rotates it."
-        : " The token file was re-read and holds a newer token, which the next attempt sends at once.";
     String advice;
     switch (reason) {
       case THROTTLED:

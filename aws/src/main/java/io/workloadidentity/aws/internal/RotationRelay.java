@@ -5,6 +5,7 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.core.internal.Redaction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -36,6 +37,24 @@ final class RotationRelay implements TokenSource, CredentialCache.Listener<AwsCr
   RotationRelay(TokenSource source, CredentialCache.Listener<AwsCredentialKey> next) {
     this.source = Objects.requireNonNull(source, "source");
     this.next = Objects.requireNonNull(next, "next");
+  }
+
+  /**
+   * Re-reads {@code tokens} after AWS refused {@code sent}, which publishes a kubelet rotation (and
+   * so, through the relay, ends the cache's backoff at once), and says what was found, for the
+   * failure's advice. Never throws: the refusal is what the caller reports.
+   */
+  static String rereadAfterRejection(TokenSource tokens, ProjectedToken sent) {
+    try {
+      ProjectedToken now = tokens.refresh();
+      return now.value().equals(sent.value())
+          ? "The token file was re-read and still holds the same token; a new one is sent as soon as the kubelet"
+              + " rotates it."
+          : "The token file was re-read and holds a newer token (sha256 " + now.fingerprint() + "), which the next"
+              + " attempt sends at once.";
+    } catch (WorkloadIdentityException e) {
+      return "Re-reading the token file failed: " + Redaction.message(e.getMessage());
+    }
   }
 
   @Override

@@ -85,11 +85,10 @@ final class StsErrors {
    * The typed exception for an STS error response.
    *
    * @param token the token that was sent
-   * @param reread after a token rejection: the token the file holds now (the same token, or a newer
-   *     one the next attempt sends), else null
+   * @param reread after a token rejection, what re-reading the token file found; else empty
    */
   static AwsExchangeException toException(StsException e, Reason reason, String roleArn, ProjectedToken token,
-      ProjectedToken reread, String endpoint) {
+      String reread, String endpoint) {
     String code = code(e);
     String message = stsMessage(e);
     int status = e.statusCode();
@@ -113,12 +112,12 @@ final class StsErrors {
             + " from the internet over HTTPS.";
         break;
       case TOKEN_EXPIRED:
-        advice = "STS says the token (expires " + token.expiresAt() + " by its claims) has expired. " + reread(reread, token)
+        advice = "STS says the token (expires " + token.expiresAt() + " by its claims) has expired. " + reread
             + " The kubelet normally rotates it at 80% of its lifetime: if this persists, check the kubelet, the"
             + " projected volume, and that this node's clock is correct.";
         break;
       case TOKEN_INVALID:
-        advice = "STS rejected the token. " + reread(reread, token) + " If this persists, check that the IAM OIDC"
+        advice = "STS rejected the token. " + reread + " If this persists, check that the IAM OIDC"
             + " provider " + providerPath(token.issuer()) + " in account " + AwsSettings.accountOf(roleArn)
             + " matches the token's issuer, and that the issuer's discovery document and keys are publicly"
             + " reachable.";
@@ -159,17 +158,6 @@ final class StsErrors {
         break;
     }
     return new AwsExchangeException(what + " " + advice, reason, code, status, roleArn, e.requestId(), advice, e);
-  }
-
-  private static String reread(ProjectedToken reread, ProjectedToken sent) {
-    if (reread == null) {
-      return "The token file could not be re-read.";
-    }
-    return reread.value().equals(sent.value())
-        ? "The token file was re-read and still holds the same token; a new one is sent as soon as the kubelet"
-            + " rotates it."
-        : "The token file was re-read and holds a newer token (sha256 " + reread.fingerprint() + "), which the next"
-            + " attempt sends at once.";
   }
 
   private static String sentence(String s) {

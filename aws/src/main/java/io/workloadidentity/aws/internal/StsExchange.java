@@ -7,8 +7,6 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
-import io.workloadidentity.core.WorkloadIdentityException;
-import java.lang.System.Logger.Level;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -34,7 +32,6 @@ import software.amazon.awssdk.services.sts.model.StsException;
  * cache retries as soon as the new token is seen, not inside this attempt.
  */
 final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, AwsSessionCredentials> {
-  private static final System.Logger LOG = System.getLogger(StsExchange.class.getName());
   static final String PROVIDER_NAME = "AwsWebIdentityCredentialsProvider";
 
   /** Switches the SDK's retries off for one request, whatever the client was built with. */
@@ -87,25 +84,10 @@ final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, Aw
 
   private AwsExchangeException refused(StsException e, ProjectedToken sent) {
     Reason reason = StsErrors.reason(e);
-    ProjectedToken reread = null;
-    WorkloadIdentityException rereadFailure = null;
-    if (reason.tokenRejected()) {
-      // The kubelet may have rotated the token a moment ago: re-reading publishes the new one, which
-      // ends the cache's backoff at once (see RotationRelay). No second request from here.
-      try {
-        reread = tokens.refresh();
-      } catch (WorkloadIdentityException failure) {
-        rereadFailure = failure;
-      }
-      ProjectedToken now = reread;
-      LOG.log(Level.INFO, () -> "STS answered " + StsErrors.code(e) + " for the token sha256 " + sent.fingerprint()
-          + "; re-read " + tokens.description() + (now == null ? " failed" : " (sha256 " + now.fingerprint() + ")"));
-    }
-    AwsExchangeException x = StsErrors.toException(e, reason, settings.roleArn(), sent, reread, endpoint);
-    if (rereadFailure != null) {
-      x.addSuppressed(rereadFailure);
-    }
-    return x;
+    // The kubelet may have rotated the token a moment ago: re-reading publishes the new one, which
+    // ends the cache's backoff at once (see RotationRelay). No second request from here.
+    String reread = reason.tokenRejected() ? RotationRelay.rereadAfterRejection(tokens, sent) : "";
+    return StsErrors.toException(e, reason, settings.roleArn(), sent, reread, endpoint);
   }
 
   private String sessionName(ProjectedToken token) {
