@@ -159,6 +159,11 @@ class OutageAndSharingTest {
         providers.add(p);
         clients.add(s3.client(p));
       }
+      // Built explicitly with the same values, and with a listener of its own: the same session.
+      AwsWebIdentityCredentialsProvider explicit = AwsWebIdentityCredentialsProvider.builder()
+          .roleArn(Testbed.ROLE).tokenFile(bed.volume.tokenFile()).region("us-west-2")
+          .stsEndpoint(bed.sts.endpoint()).listener(CacheEvents.create()).build();
+      providers.add(explicit);
       assertThat(Shared.live()).isEqualTo(sessionsBefore + 1);
       for (S3Client c : clients) {
         c.headBucket(b -> b.bucket("orders"));

@@ -74,7 +74,6 @@ public final class AwsSession implements AutoCloseable {
     return new Share(Shared.acquire(settings, k -> open(settings)), listener, owner);
   }
 
-
   private static AwsSession open(AwsSettings s) {
     List<AutoCloseable> owned = new ArrayList<>(); // closed in reverse order
     try {

@@ -116,7 +116,11 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
     return tokenFile != null ? tokenFile.toString() : tokenSource.description();
   }
 
-  /** Values by value; the caller's STS client and token source by identity. */
+  /**
+   * Values by value; the caller's STS client and token source by identity. The variable that named
+   * the token file only words messages, so it is left out: {@code create()} and a builder given the
+   * same file share.
+   */
   @Override
   public boolean equals(Object o) {
     return o instanceof AwsSettings s && protocol == s.protocol && Objects.equals(roleArn, s.roleArn)
@@ -124,7 +128,7 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
         && globalEndpoint == s.globalEndpoint && Objects.equals(endpoint, s.endpoint)
         && Objects.equals(durationSeconds, s.durationSeconds) && Objects.equals(policy, s.policy)
         && policyArns.equals(s.policyArns) && stsClient == s.stsClient && Objects.equals(tokenFile, s.tokenFile)
-        && Objects.equals(tokenVariable, s.tokenVariable) && tokenSource == s.tokenSource && clock.equals(s.clock)
+        && tokenSource == s.tokenSource && clock.equals(s.clock)
         && refreshPolicy.equals(s.refreshPolicy) && exchangeTimeout.equals(s.exchangeTimeout)
         && connectTimeout.equals(s.connectTimeout) && readTimeout.equals(s.readTimeout);
   }
@@ -132,7 +136,7 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
   @Override
   public int hashCode() {
     return Objects.hash(protocol, roleArn, sessionName, region, globalEndpoint, endpoint, durationSeconds, policy,
-        policyArns, System.identityHashCode(stsClient), tokenFile, tokenVariable, System.identityHashCode(tokenSource),
+        policyArns, System.identityHashCode(stsClient), tokenFile, System.identityHashCode(tokenSource),
         clock, refreshPolicy, exchangeTimeout, connectTimeout, readTimeout);
   }
 
