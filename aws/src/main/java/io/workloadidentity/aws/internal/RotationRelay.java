@@ -31,7 +31,12 @@ final class RotationRelay implements TokenSource, CredentialCache.Listener<AwsCr
   private final CredentialCache.Listener<AwsCredentialKey> next;
   private volatile Consumer<ProjectedToken> cache; // set once, by rotationsOf at build time
   private final Object lock = new Object();
-  private boolean exchanging; // guarded by lock
+  /**
+   * Exchanges between their start and their outcome. A count, not a flag: the cache reports an
+   * outcome to listeners after it has moved on, so the next attempt may start before the previous
+   * one's outcome has been reported here.
+   */
+  private int exchanging; // guarded by lock
   private ProjectedToken held; // guarded by lock
 
   RotationRelay(TokenSource source, CredentialCache.Listener<AwsCredentialKey> next) {
@@ -80,7 +85,7 @@ final class RotationRelay implements TokenSource, CredentialCache.Listener<AwsCr
 
   private void rotated(ProjectedToken token) {
     synchronized (lock) {
-      if (exchanging) {
+      if (exchanging > 0) {
         held = token; // only the newest matters, as for the source's own announcements
         return;
       }
@@ -99,7 +104,12 @@ final class RotationRelay implements TokenSource, CredentialCache.Listener<AwsCr
   private void exchangeEnded() {
     ProjectedToken token;
     synchronized (lock) {
-      exchanging = false;
+      // At most one outcome per start; an attempt stopped at its deadline before it ran reports an
+      // outcome without a start, hence the floor.
+      exchanging = Math.max(0, exchanging - 1);
+      if (exchanging > 0) {
+        return; // another exchange still runs: the rotation waits for its outcome too
+      }
       token = held;
       held = null;
     }
@@ -109,7 +119,7 @@ final class RotationRelay implements TokenSource, CredentialCache.Listener<AwsCr
   @Override
   public void onExchangeStarted(AwsCredentialKey key) {
     synchronized (lock) {
-      exchanging = true;
+      exchanging++;
     }
     next.onExchangeStarted(key);
   }
