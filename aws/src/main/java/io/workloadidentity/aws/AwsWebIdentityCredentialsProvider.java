@@ -1,10 +1,7 @@
 package io.workloadidentity.aws;
 
+import io.workloadidentity.aws.internal.AwsSession;
 import io.workloadidentity.aws.internal.AwsSettings;
-import io.workloadidentity.aws.internal.SessionNames;
-import io.workloadidentity.aws.internal.Sessions;
-import io.workloadidentity.aws.internal.SharedSession;
-import io.workloadidentity.aws.internal.StsKey;
 import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Environment;
@@ -16,17 +13,17 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.identity.spi.ResolveIdentityRequest;
 import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
+import software.amazon.awssdk.utils.ToString;
+import software.amazon.awssdk.utils.builder.CopyableBuilder;
+import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
 
 /**
  * AWS credentials for a Kubernetes pod from its projected service-account token, through STS {@code
@@ -43,38 +40,51 @@ import software.amazon.awssdk.services.sts.StsClient;
  * AWS_WEB_IDENTITY_TOKEN_FILE}, {@code AWS_ROLE_SESSION_NAME}, {@code AWS_REGION} then {@code
  * AWS_DEFAULT_REGION}, {@code AWS_STS_REGIONAL_ENDPOINTS}, {@code AWS_ENDPOINT_URL_STS} then {@code
  * AWS_ENDPOINT_URL}. The regional STS endpoint is used by default; instance metadata is never
- * probed. The default session name is the pod's name from the token.
+ * probed. The default session name is the pod's name from the token. {@link #toBuilder()} gives a
+ * builder holding every setting of this provider, to derive a modified one.
  *
  * <p><b>Behaviour.</b> Providers configured identically share one STS session per JVM, so ten SDK
  * clients each built with {@code create()} make one STS call per refresh, not ten. The credentials
  * are refreshed in the background at about 80% of their lifetime; while STS fails (throttling,
  * 5xx, network, the identity provider's keys unreachable), the valid credentials keep being served
- * and the call is retried with capped exponential backoff. When STS says the token is expired or
- * invalid, the token file is re-read and the call retried once. Refusals that need a fix ({@code
- * AccessDenied}, {@code IDPRejectedClaim}, {@code RegionDisabledException}, ...) are reported as an
- * {@link AwsExchangeException} naming the role, the token's claims and the trust policy needed.
- * There is never a silent fallback to other credentials.
+ * and the call is retried with capped exponential backoff: one STS request per attempt, the SDK's
+ * own retries are off. When STS says the token is expired or invalid, the token file is re-read and
+ * the next attempt starts as soon as the kubelet's new token is seen. Refusals that need a fix
+ * ({@code AccessDenied}, {@code IDPRejectedClaim}, {@code RegionDisabledException}, ...) are
+ * reported as an {@link AwsExchangeException} naming the role, the token's claims and the trust
+ * policy needed. There is never a silent fallback to other credentials.
  *
  * <p><b>Threads and blocking.</b> Thread-safe. {@link #resolveCredentials()} is lock- and
  * allocation-free while the cached credentials are fresh; it blocks only when there are none (first
- * call, or after they expired) and then throws the typed failure if the exchange fails. {@link
- * #resolveIdentity(ResolveIdentityRequest)} never blocks. Building performs no network call and does
- * not read the token file. {@link #close()} releases this provider's share of the session; the last
- * provider of a session stops its background refresh and file watch.
+ * call, or after they expired), never past the exchange timeout, and then throws the typed failure
+ * if the exchange fails. {@link #resolveIdentity(ResolveIdentityRequest)} never parks a thread.
+ * Building performs no network call and does not read the token file. {@link #close()} releases
+ * this provider's share of the session; the last provider of a session stops its background
+ * refresh, its token-file watch and its STS client.
+ *
+ * <p><b>Ownership.</b> An AWS SDK client closes the credentials provider it was given when the
+ * client is closed. Give each client its own provider, for example {@code
+ * S3Client.builder().credentialsProvider(AwsWebIdentityCredentialsProvider.create())}: identically
+ * configured providers share one session, so this costs no extra STS call, and the session ends
+ * with the last client.
  */
-public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsProvider, AutoCloseable {
-  private final SharedSession session;
-  private final Supplier<AwsSessionCredentials> credentials;
-  private volatile boolean closed;
+public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsProvider, SdkAutoCloseable,
+    ToCopyableBuilder<AwsWebIdentityCredentialsProvider.Builder, AwsWebIdentityCredentialsProvider> {
+  private final Environment environment;
+  private final CredentialCache.Listener<? super AwsCredentialKey> listener;
+  private final AwsSession.Share share;
 
-  private AwsWebIdentityCredentialsProvider(SharedSession session) {
-    this.session = session;
-    this.credentials = session.bind();
+  private AwsWebIdentityCredentialsProvider(Builder b) {
+    AwsSettings settings = b.draft.sts();
+    this.environment = b.draft.environment();
+    this.listener = b.listener;
+    this.share = AwsSession.share(settings, listener, this);
   }
 
   /**
    * A provider configured from the environment and system properties.
    *
+   * @return the provider; close it when done
    * @throws ConfigurationException if {@code AWS_ROLE_ARN} or {@code AWS_WEB_IDENTITY_TOKEN_FILE} is
    *     missing or a setting is invalid; the message names the variable and the fix
    */
@@ -82,206 +92,317 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
     return builder().build();
   }
 
-  /** A builder; every setting left unset is read from the {@linkplain Builder#environment environment}. */
+  /**
+   * A builder; every setting left unset is read from the {@linkplain Builder#environment environment}.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
   /**
+   * A builder holding every setting of this provider (those read from the environment included)
+   * and its listener. Building it unchanged gives a provider that shares this one's session; a
+   * changed setting gives a provider of its own session. This provider is not affected either way.
+   *
+   * @return a new builder
+   */
+  @Override
+  public Builder toBuilder() {
+    return new Builder(AwsSettings.Draft.of(share.session().settings(), environment), listener);
+  }
+
+  /**
    * The current session credentials, with their expiration time and account ID.
    *
+   * @return {@link software.amazon.awssdk.auth.credentials.AwsSessionCredentials} that are not expired
    * @throws AwsExchangeException if no valid credentials exist and STS refused or failed
    * @throws io.workloadidentity.core.WorkloadIdentityException if the token file cannot be read
    * @throws IllegalStateException after {@link #close()}
    */
   @Override
   public AwsCredentials resolveCredentials() {
-    checkOpen();
-    return credentials.get();
+    return share.get();
   }
 
   /**
-   * The current credentials without blocking: a completed future while cached credentials are
-   * valid, otherwise one completed by the exchange (exceptionally with the typed failure).
+   * The current credentials without parking a thread: a completed future while cached credentials
+   * are valid, otherwise the running exchange's (completed exceptionally with the typed failure).
+   *
+   * @param request ignored: the credentials do not depend on it
+   * @return the future credentials ({@link software.amazon.awssdk.auth.credentials.AwsSessionCredentials})
+   * @throws IllegalStateException after {@link #close()}
    */
   @Override
   @SuppressWarnings("unchecked")
   public CompletableFuture<AwsCredentialsIdentity> resolveIdentity(ResolveIdentityRequest request) {
-    checkOpen();
     // Each future is new and only read by the caller, so widening its type is safe.
-    return (CompletableFuture<AwsCredentialsIdentity>) (CompletableFuture<?>) session.getAsync();
+    return (CompletableFuture<AwsCredentialsIdentity>) (CompletableFuture<?>) share.getAsync();
   }
 
-  /** Releases this provider's share of the STS session. Idempotent. */
+  /** Releases this provider's share of the STS session (and its listener). Idempotent; never throws. */
   @Override
   public void close() {
-    if (!closed) {
-      closed = true;
-      session.release();
-    }
-  }
-
-  /** The role session this provider uses; never shows credentials or the token. */
-  @Override
-  public String toString() {
-    return "AwsWebIdentityCredentialsProvider[" + session + "]";
-  }
-
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException(this + " is closed");
-    }
+    share.close();
   }
 
   /**
-   * Configures an {@link AwsWebIdentityCredentialsProvider}. Not thread-safe; {@link #build()} may
-   * be called more than once (providers with equal settings share their session).
+   * The configuration, in the AWS SDK's {@code ToString} style; never credentials, the token or the
+   * session policy's text.
    */
-  public static final class Builder {
-    private static final CredentialCache.Listener<Object> NO_LISTENER = new CredentialCache.Listener<>() {};
+  @Override
+  public String toString() {
+    AwsSettings s = share.session().settings();
+    return ToString.builder("AwsWebIdentityCredentialsProvider")
+        .add("roleArn", s.roleArn())
+        .add("roleSessionName", s.sessionName())
+        .add("tokenFile", s.tokenDescription())
+        .add("region", s.region())
+        .add("stsEndpoint", share.session().key().endpoint())
+        .add("sessionDuration", s.durationSeconds() == null ? null : Duration.ofSeconds(s.durationSeconds()))
+        .add("sessionPolicy", s.policy() == null ? null : "*** (" + s.policy().length() + " characters)")
+        .add("policyArns", s.policyArns().isEmpty() ? null : s.policyArns())
+        .add("closed", share.isClosed() ? true : null)
+        .build();
+  }
 
-    private Environment environment = Environment.system();
-    private String roleArn;
-    private String roleSessionName;
-    private Path tokenFile;
-    private TokenSource tokenSource;
-    private String region;
-    private URI stsEndpoint;
-    private Integer durationSeconds;
-    private String sessionPolicy;
-    private List<String> policyArns = List.of();
-    private StsClient stsClient;
-    private Clock clock = Clock.systemUTC();
-    private RefreshPolicy refreshPolicy = RefreshPolicy.defaults();
-    private CredentialCache.Listener<Object> listener = NO_LISTENER;
+  /**
+   * Configures an {@link AwsWebIdentityCredentialsProvider}. Every setter rejects {@code null} with
+   * a {@link NullPointerException} naming the setting; a setting left unset is read from the
+   * environment, then defaulted. Not thread-safe; {@link #build()} may be called more than once
+   * (providers with equal settings share their session).
+   */
+  public static final class Builder implements CopyableBuilder<Builder, AwsWebIdentityCredentialsProvider> {
+    private final AwsSettings.Draft draft;
+    private CredentialCache.Listener<? super AwsCredentialKey> listener;
 
-    private Builder() {}
-
-    /** Where settings left unset are read from. Default {@link Environment#system()}. */
-    public Builder environment(Environment environment) {
-      this.environment = Objects.requireNonNull(environment, "environment");
-      return this;
+    private Builder() {
+      this(new AwsSettings.Draft(), null);
     }
 
-    /** The IAM role to assume. Default {@code AWS_ROLE_ARN} / {@code aws.roleArn}. */
-    public Builder roleArn(String roleArn) {
-      this.roleArn = Objects.requireNonNull(roleArn, "roleArn").strip();
+    private Builder(AwsSettings.Draft draft, CredentialCache.Listener<? super AwsCredentialKey> listener) {
+      this.draft = draft;
+      this.listener = listener;
+    }
+
+    /**
+     * Where settings left unset are read from.
+     *
+     * @param environment the environment; default {@link Environment#system()}
+     * @return this builder
+     */
+    public Builder environment(Environment environment) {
+      draft.environment(environment);
       return this;
     }
 
     /**
-     * The role session name, {@code [\w+=,.@-]{2,64}}, shown in CloudTrail. Default {@code
-     * AWS_ROLE_SESSION_NAME} / {@code aws.roleSessionName}, else the pod name from the token.
+     * The IAM role to assume.
+     *
+     * @param roleArn the role ARN; default {@code AWS_ROLE_ARN} / {@code aws.roleArn}
+     * @return this builder
+     */
+    public Builder roleArn(String roleArn) {
+      draft.roleArn(roleArn);
+      return this;
+    }
+
+    /**
+     * The role session name, {@code [\w+=,.@-]{2,64}}, shown in CloudTrail.
+     *
+     * @param roleSessionName the name; default {@code AWS_ROLE_SESSION_NAME} / {@code
+     *     aws.roleSessionName}, else the pod name from the token
+     * @return this builder
      */
     public Builder roleSessionName(String roleSessionName) {
-      this.roleSessionName = Objects.requireNonNull(roleSessionName, "roleSessionName").strip();
+      draft.roleSessionName(roleSessionName);
       return this;
     }
 
     /**
      * The projected token file, read and watched through the core's {@code FileTokenSource}.
-     * Default {@code AWS_WEB_IDENTITY_TOKEN_FILE} / {@code aws.webIdentityTokenFile}.
+     * Replaces a {@link #tokenSource}.
+     *
+     * @param tokenFile the file; default {@code AWS_WEB_IDENTITY_TOKEN_FILE} / {@code aws.webIdentityTokenFile}
+     * @return this builder
      */
     public Builder tokenFile(Path tokenFile) {
-      this.tokenFile = Objects.requireNonNull(tokenFile, "tokenFile");
-      this.tokenSource = null;
-      return this;
-    }
-
-    /** A token source to use instead of a file (the caller keeps ownership; it is not closed). */
-    public Builder tokenSource(TokenSource tokenSource) {
-      this.tokenSource = Objects.requireNonNull(tokenSource, "tokenSource");
-      this.tokenFile = null;
+      draft.tokenFile(tokenFile);
       return this;
     }
 
     /**
-     * The STS region, for the regional endpoint {@code https://sts.<region>.amazonaws.com}. Default
-     * {@code AWS_REGION} / {@code aws.region}, then {@code AWS_DEFAULT_REGION}; with none, the global
-     * endpoint. Never looked up from instance metadata.
+     * A token source to use instead of a file (the caller keeps ownership; it is not closed).
+     * Providers share a session only when given the same source instance.
+     *
+     * @param tokenSource the source
+     * @return this builder
+     */
+    public Builder tokenSource(TokenSource tokenSource) {
+      draft.tokenSource(tokenSource);
+      return this;
+    }
+
+    /**
+     * The STS region, for the regional endpoint {@code https://sts.<region>.amazonaws.com}. Never
+     * looked up from instance metadata.
+     *
+     * @param region the region; default {@code AWS_REGION} / {@code aws.region}, then {@code
+     *     AWS_DEFAULT_REGION}; with none, the global endpoint
+     * @return this builder
      */
     public Builder region(String region) {
-      this.region = Objects.requireNonNull(region, "region").strip();
+      draft.region(region);
       return this;
     }
 
     /**
      * An explicit STS endpoint (a VPC interface endpoint, a FIPS endpoint, or a local test server).
-     * Default {@code AWS_ENDPOINT_URL_STS} / {@code aws.endpointUrlSts}, then {@code AWS_ENDPOINT_URL}
-     * / {@code aws.endpointUrl}.
+     *
+     * @param stsEndpoint an absolute http(s) URL; default {@code AWS_ENDPOINT_URL_STS} / {@code
+     *     aws.endpointUrlSts}, then {@code AWS_ENDPOINT_URL} / {@code aws.endpointUrl}
+     * @return this builder
+     * @throws ConfigurationException if it is not an absolute http(s) URL
      */
-    public Builder stsEndpoint(URI endpoint) {
-      this.stsEndpoint = AwsSettings.endpoint(Objects.requireNonNull(endpoint, "endpoint").toString(), "stsEndpoint()");
+    public Builder stsEndpoint(URI stsEndpoint) {
+      draft.stsEndpoint(stsEndpoint);
       return this;
     }
 
     /**
-     * The session duration to request, 15 minutes to 12 hours and at most the role's maximum.
-     * Default: not sent, so STS uses one hour. Longer sessions mean fewer STS calls.
+     * The session duration to request. Longer sessions mean fewer STS calls.
+     *
+     * @param sessionDuration whole seconds, 15 minutes to 12 hours and at most the role's maximum;
+     *     default: not sent, so STS uses one hour
+     * @return this builder
+     * @throws ConfigurationException if it is out of range
      */
-    public Builder sessionDuration(Duration duration) {
-      long s = Objects.requireNonNull(duration, "duration").getSeconds();
-      if (s < 900 || s > 43_200 || duration.getNano() != 0) {
-        throw new ConfigurationException("sessionDuration must be whole seconds between 15 minutes and 12 hours: "
-            + duration);
-      }
-      this.durationSeconds = (int) s;
-      return this;
-    }
-
-    /** An inline session policy (JSON) that further restricts the role's permissions. */
-    public Builder sessionPolicy(String policyJson) {
-      String p = Objects.requireNonNull(policyJson, "policyJson");
-      if (p.isEmpty() || p.length() > 2048) {
-        throw new ConfigurationException("sessionPolicy must be 1 to 2048 characters, not " + p.length());
-      }
-      this.sessionPolicy = p;
-      return this;
-    }
-
-    /** Managed policy ARNs (at most 10) that further restrict the role's permissions. */
-    public Builder policyArns(String... arns) {
-      return policyArns(Arrays.asList(arns));
-    }
-
-    /** Managed policy ARNs (at most 10) that further restrict the role's permissions. */
-    public Builder policyArns(Collection<String> arns) {
-      List<String> copy = List.copyOf(arns);
-      if (copy.size() > 10) {
-        throw new ConfigurationException("At most 10 policy ARNs can be passed to STS, not " + copy.size());
-      }
-      this.policyArns = copy;
+    public Builder sessionDuration(Duration sessionDuration) {
+      draft.sessionDuration(sessionDuration);
       return this;
     }
 
     /**
-     * An STS client to use instead of this module's (to choose another HTTP client, proxy or retry
-     * settings). It should use anonymous credentials; the caller keeps ownership. Region and endpoint
-     * settings of this builder are then not used.
+     * An inline session policy that further restricts the role's permissions.
+     *
+     * @param sessionPolicy the policy JSON, 1 to 2048 characters
+     * @return this builder
+     * @throws ConfigurationException if it is empty or too long
+     */
+    public Builder sessionPolicy(String sessionPolicy) {
+      draft.sessionPolicy(sessionPolicy);
+      return this;
+    }
+
+    /**
+     * Managed policy ARNs that further restrict the role's permissions.
+     *
+     * @param policyArns at most 10 ARNs
+     * @return this builder
+     * @throws ConfigurationException if there are more than 10
+     */
+    public Builder policyArns(String... policyArns) {
+      return policyArns(Arrays.asList(Objects.requireNonNull(policyArns, "policyArns")));
+    }
+
+    /**
+     * Managed policy ARNs that further restrict the role's permissions.
+     *
+     * @param policyArns at most 10 ARNs
+     * @return this builder
+     * @throws ConfigurationException if there are more than 10
+     */
+    public Builder policyArns(Collection<String> policyArns) {
+      draft.policyArns(policyArns);
+      return this;
+    }
+
+    /**
+     * An STS client to use instead of this module's (to choose another HTTP client, proxy or TLS
+     * settings). It should use anonymous credentials; the caller keeps ownership. Region, endpoint,
+     * connect and read timeout settings of this builder are then not used; the SDK's retries are
+     * switched off and the exchange timeout applied per request all the same.
+     *
+     * @param stsClient the client
+     * @return this builder
      */
     public Builder stsClient(StsClient stsClient) {
-      this.stsClient = Objects.requireNonNull(stsClient, "stsClient");
-      return this;
-    }
-
-    /** The wall clock for expiry and refresh decisions. Default {@link Clock#systemUTC()}. */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /** When to refresh and how to back off. Default {@link RefreshPolicy#defaults()}. */
-    public Builder refreshPolicy(RefreshPolicy refreshPolicy) {
-      this.refreshPolicy = Objects.requireNonNull(refreshPolicy, "refreshPolicy");
+      draft.stsClient(stsClient);
       return this;
     }
 
     /**
-     * Receives refresh and refresh-failure events (for metrics or logs). The key passed to it
-     * describes the session. Providers with different listeners do not share a session.
+     * The wall clock for expiry and refresh decisions.
+     *
+     * @param clock the clock; default {@link Clock#systemUTC()}
+     * @return this builder
      */
-    public Builder listener(CredentialCache.Listener<Object> listener) {
+    public Builder clock(Clock clock) {
+      draft.clock(clock);
+      return this;
+    }
+
+    /**
+     * When to refresh and how to back off.
+     *
+     * @param refreshPolicy the policy; default {@link RefreshPolicy#defaults()}
+     * @return this builder
+     */
+    public Builder refreshPolicy(RefreshPolicy refreshPolicy) {
+      draft.refreshPolicy(refreshPolicy);
+      return this;
+    }
+
+    /**
+     * Receives refresh, failure and rotation events (for metrics or logs), keyed by this provider's
+     * {@link AwsCredentialKey}. Providers with different listeners still share one session; each
+     * listener object hears each of the session's events once (however many providers of the
+     * session carry it, as {@link AwsWebIdentityCredentialsProvider#toBuilder()} copies do), until
+     * the last provider carrying it is closed.
+     *
+     * @param listener the listener; default none
+     * @return this builder
+     */
+    public Builder listener(CredentialCache.Listener<? super AwsCredentialKey> listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * The deadline of one exchange (one STS request): callers waiting for it get a retryable error
+     * then, and the call is abandoned. Also the STS call's {@code apiCallTimeout}.
+     *
+     * @param exchangeTimeout positive; default 30 s
+     * @return this builder
+     * @throws ConfigurationException if it is not positive
+     */
+    public Builder exchangeTimeout(Duration exchangeTimeout) {
+      draft.exchangeTimeout(exchangeTimeout);
+      return this;
+    }
+
+    /**
+     * The time to establish a connection to STS.
+     *
+     * @param connectTimeout positive; default 2 s
+     * @return this builder
+     * @throws ConfigurationException if it is not positive
+     */
+    public Builder connectTimeout(Duration connectTimeout) {
+      draft.connectTimeout(connectTimeout);
+      return this;
+    }
+
+    /**
+     * The longest wait for the next bytes of STS's response.
+     *
+     * @param readTimeout positive; default 5 s
+     * @return this builder
+     * @throws ConfigurationException if it is not positive
+     */
+    public Builder readTimeout(Duration readTimeout) {
+      draft.readTimeout(readTimeout);
       return this;
     }
 
@@ -289,45 +410,28 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
      * Builds the provider, or joins the existing session of an identically configured one. Reads no
      * file and makes no network call.
      *
+     * @return the provider; close it when done
      * @throws ConfigurationException if the role ARN or token file is missing, or a setting is invalid
      */
+    @Override
     public AwsWebIdentityCredentialsProvider build() {
-      String role = roleArn != null ? AwsSettings.roleArn(roleArn, "roleArn()")
-          : AwsSettings.ROLE_ARN.in(environment).map(v -> AwsSettings.roleArn(v, AwsSettings.ROLE_ARN.names()))
-              .orElseThrow(() -> new ConfigurationException("No IAM role to assume: set " + AwsSettings.ROLE_ARN.names()
-                  + " (the EKS webhook sets it from the service account's eks.amazonaws.com/role-arn annotation;"
-                  + " restart the pod after annotating) or call roleArn()."));
-      Object tokenOrigin = tokenSource;
-      String tokenVariable = null;
-      if (tokenOrigin == null) {
-        Path file = tokenFile;
-        if (file == null) {
-          file = AwsSettings.TOKEN_FILE.in(environment).map(Path::of).orElseThrow(() -> new ConfigurationException(
-              "No web identity token file: set " + AwsSettings.TOKEN_FILE.names() + " (the EKS webhook sets it to"
-                  + " /var/run/secrets/eks.amazonaws.com/serviceaccount/token) or call tokenFile()."));
-          tokenVariable = AwsSettings.TOKEN_FILE.variable();
-        }
-        tokenOrigin = file.toAbsolutePath().normalize();
-      }
-      String session = roleSessionName != null ? SessionNames.validate(roleSessionName, "roleSessionName()")
-          : AwsSettings.SESSION_NAME.in(environment)
-              .map(v -> SessionNames.validate(v, AwsSettings.SESSION_NAME.names())).orElse(null);
-      String reg = region != null ? AwsSettings.region(region, "region()")
-          : AwsSettings.region(environment).map(AwsSettings.Sourced::value).orElse(null);
-      URI endpoint = stsEndpoint != null ? stsEndpoint
-          : AwsSettings.endpointOverride(environment).map(AwsSettings.Sourced::value).orElse(null);
-      boolean global = AwsSettings.useGlobalEndpoint(environment, reg);
-      StsKey key = new StsKey(role, session, tokenOrigin, reg, global, endpoint, durationSeconds, sessionPolicy,
-          policyArns, stsClient, clock, refreshPolicy, listener);
-      return new AwsWebIdentityCredentialsProvider(Sessions.sts(key, tokenVariable));
+      return new AwsWebIdentityCredentialsProvider(this);
     }
 
-    /** Lists the explicitly set values (never a policy's text). */
+    /**
+     * An independent copy of this builder (building nothing).
+     *
+     * @return the copy
+     */
+    @Override
+    public Builder copy() {
+      return new Builder(draft.copy(), listener);
+    }
+
+    /** The explicitly set values (never a policy's text). */
     @Override
     public String toString() {
-      return "AwsWebIdentityCredentialsProvider.Builder{roleArn=" + roleArn + ", tokenFile="
-          + Optional.ofNullable(tokenFile).map(Path::toString).orElse(tokenSource == null ? null : tokenSource.description())
-          + ", region=" + region + ", stsEndpoint=" + stsEndpoint + "}";
+      return "AwsWebIdentityCredentialsProvider.Builder" + draft;
     }
   }
 }

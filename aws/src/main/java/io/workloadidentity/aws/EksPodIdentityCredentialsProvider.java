@@ -1,9 +1,7 @@
 package io.workloadidentity.aws;
 
+import io.workloadidentity.aws.internal.AwsSession;
 import io.workloadidentity.aws.internal.AwsSettings;
-import io.workloadidentity.aws.internal.PodIdentityKey;
-import io.workloadidentity.aws.internal.Sessions;
-import io.workloadidentity.aws.internal.SharedSession;
 import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Environment;
@@ -12,14 +10,17 @@ import io.workloadidentity.core.TokenSource;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.identity.spi.ResolveIdentityRequest;
+import software.amazon.awssdk.utils.SdkAutoCloseable;
+import software.amazon.awssdk.utils.ToString;
+import software.amazon.awssdk.utils.builder.CopyableBuilder;
+import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
 
 /**
  * AWS credentials for a pod from the EKS Pod Identity agent: {@code GET
@@ -32,29 +33,36 @@ import software.amazon.awssdk.identity.spi.ResolveIdentityRequest;
  * }
  * }</pre>
  *
- * <p>The token is read through the core's watched token source (trimmed, rotation followed) and
- * re-read once when the agent calls it expired or invalid. Plain http is only allowed to a loopback
- * address or the agent's link-local address ({@code 169.254.170.23}, {@code [fd00:ec2::23]}, or
- * ECS's {@code 169.254.170.2}); any other host needs https. Proxies are never used.
+ * <p>The token is read through the core's watched token source (trimmed, rotation followed) just
+ * before each request; when the agent calls it expired or invalid, the file is re-read and the next
+ * attempt starts as soon as a new token is seen. Plain http is only allowed to a loopback address
+ * or the agent's link-local address ({@code 169.254.170.23}, {@code [fd00:ec2::23]}, or ECS's
+ * {@code 169.254.170.2}); any other host needs https. Proxies are never used. Each attempt is one
+ * HTTP request, ended at the exchange timeout.
  *
- * <p>Caching, sharing, background refresh, serving through failures and thread-safety are as
- * described for {@link AwsWebIdentityCredentialsProvider}; failures are {@link AwsExchangeException}s
- * (for example {@code ResourceNotFoundException} when the service account has no Pod Identity
- * association).
+ * <p>Caching, sharing, background refresh, serving through failures, {@link #toBuilder()},
+ * ownership (an SDK client closes the provider it was given: give each client its own) and
+ * thread-safety are as described for {@link AwsWebIdentityCredentialsProvider}; failures are {@link
+ * AwsExchangeException}s (for example {@link AwsExchangeException.Reason#NO_ASSOCIATION} when the
+ * service account has no Pod Identity association).
  */
-public final class EksPodIdentityCredentialsProvider implements AwsCredentialsProvider, AutoCloseable {
-  private final SharedSession session;
-  private final Supplier<AwsSessionCredentials> credentials;
-  private volatile boolean closed;
+public final class EksPodIdentityCredentialsProvider implements AwsCredentialsProvider, SdkAutoCloseable,
+    ToCopyableBuilder<EksPodIdentityCredentialsProvider.Builder, EksPodIdentityCredentialsProvider> {
+  private final Environment environment;
+  private final CredentialCache.Listener<? super AwsCredentialKey> listener;
+  private final AwsSession.Share share;
 
-  private EksPodIdentityCredentialsProvider(SharedSession session) {
-    this.session = session;
-    this.credentials = session.bind();
+  private EksPodIdentityCredentialsProvider(Builder b) {
+    AwsSettings settings = b.draft.podIdentity();
+    this.environment = b.draft.environment();
+    this.listener = b.listener;
+    this.share = AwsSession.share(settings, listener, this);
   }
 
   /**
    * A provider configured from the environment and system properties.
    *
+   * @return the provider; close it when done
    * @throws ConfigurationException if {@code AWS_CONTAINER_CREDENTIALS_FULL_URI} or {@code
    *     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE} is missing or invalid
    */
@@ -62,141 +70,231 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
     return builder().build();
   }
 
-  /** A builder; every setting left unset is read from the {@linkplain Builder#environment environment}. */
+  /**
+   * A builder; every setting left unset is read from the {@linkplain Builder#environment environment}.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
   /**
+   * A builder holding every setting of this provider (those read from the environment included)
+   * and its listener; building it unchanged gives a provider sharing this one's session.
+   *
+   * @return a new builder
+   */
+  @Override
+  public Builder toBuilder() {
+    return new Builder(AwsSettings.Draft.of(share.session().settings(), environment), listener);
+  }
+
+  /**
    * The current session credentials, with their expiration time and account ID.
    *
+   * @return {@link software.amazon.awssdk.auth.credentials.AwsSessionCredentials} that are not expired
    * @throws AwsExchangeException if no valid credentials exist and the agent refused or failed
    * @throws io.workloadidentity.core.WorkloadIdentityException if the token file cannot be read
    * @throws IllegalStateException after {@link #close()}
    */
   @Override
   public AwsCredentials resolveCredentials() {
-    checkOpen();
-    return credentials.get();
+    return share.get();
   }
 
-  /** The current credentials without blocking: a completed future while cached credentials are valid. */
+  /**
+   * The current credentials without parking a thread: a completed future while cached credentials
+   * are valid, otherwise the running exchange's.
+   *
+   * @param request ignored: the credentials do not depend on it
+   * @return the future credentials ({@link software.amazon.awssdk.auth.credentials.AwsSessionCredentials})
+   * @throws IllegalStateException after {@link #close()}
+   */
   @Override
   @SuppressWarnings("unchecked")
   public CompletableFuture<AwsCredentialsIdentity> resolveIdentity(ResolveIdentityRequest request) {
-    checkOpen();
     // Each future is new and only read by the caller, so widening its type is safe.
-    return (CompletableFuture<AwsCredentialsIdentity>) (CompletableFuture<?>) session.getAsync();
+    return (CompletableFuture<AwsCredentialsIdentity>) (CompletableFuture<?>) share.getAsync();
   }
 
-  /** Releases this provider's share of the session. Idempotent. */
+  /** Releases this provider's share of the session (and its listener). Idempotent; never throws. */
   @Override
   public void close() {
-    if (!closed) {
-      closed = true;
-      session.release();
-    }
+    share.close();
   }
 
-  /** The agent endpoint and token file; never credentials or the token. */
+  /** The agent endpoint and token file, in the AWS SDK's {@code ToString} style; never a secret. */
   @Override
   public String toString() {
-    return "EksPodIdentityCredentialsProvider[" + session + "]";
+    AwsSettings s = share.session().settings();
+    return ToString.builder("EksPodIdentityCredentialsProvider")
+        .add("endpoint", s.endpoint())
+        .add("tokenFile", s.tokenDescription())
+        .add("closed", share.isClosed() ? true : null)
+        .build();
   }
 
-  private void checkOpen() {
-    if (closed) {
-      throw new IllegalStateException(this + " is closed");
+  /**
+   * Configures an {@link EksPodIdentityCredentialsProvider}. Every setter rejects {@code null} with
+   * a {@link NullPointerException} naming the setting; a setting left unset is read from the
+   * environment, then defaulted. Not thread-safe.
+   */
+  public static final class Builder implements CopyableBuilder<Builder, EksPodIdentityCredentialsProvider> {
+    private final AwsSettings.Draft draft;
+    private CredentialCache.Listener<? super AwsCredentialKey> listener;
+
+    private Builder() {
+      this(new AwsSettings.Draft(), null);
     }
-  }
 
-  /** Configures an {@link EksPodIdentityCredentialsProvider}. Not thread-safe. */
-  public static final class Builder {
-    private static final CredentialCache.Listener<Object> NO_LISTENER = new CredentialCache.Listener<>() {};
+    private Builder(AwsSettings.Draft draft, CredentialCache.Listener<? super AwsCredentialKey> listener) {
+      this.draft = draft;
+      this.listener = listener;
+    }
 
-    private Environment environment = Environment.system();
-    private URI endpoint;
-    private Path tokenFile;
-    private TokenSource tokenSource;
-    private Clock clock = Clock.systemUTC();
-    private RefreshPolicy refreshPolicy = RefreshPolicy.defaults();
-    private CredentialCache.Listener<Object> listener = NO_LISTENER;
-
-    private Builder() {}
-
-    /** Where settings left unset are read from. Default {@link Environment#system()}. */
+    /**
+     * Where settings left unset are read from.
+     *
+     * @param environment the environment; default {@link Environment#system()}
+     * @return this builder
+     */
     public Builder environment(Environment environment) {
-      this.environment = Objects.requireNonNull(environment, "environment");
+      draft.environment(environment);
       return this;
     }
 
     /**
-     * The agent's credentials URL. Default {@code AWS_CONTAINER_CREDENTIALS_FULL_URI} / {@code
-     * aws.containerCredentialsFullUri} ({@code http://169.254.170.23/v1/credentials} on EKS).
+     * The agent's credentials URL.
+     *
+     * @param endpoint the URL; default {@code AWS_CONTAINER_CREDENTIALS_FULL_URI} / {@code
+     *     aws.containerCredentialsFullUri} ({@code http://169.254.170.23/v1/credentials} on EKS)
+     * @return this builder
+     * @throws ConfigurationException if it uses plain http to a host other than loopback or the agent's
      */
     public Builder endpoint(URI endpoint) {
-      this.endpoint = AwsSettings.containerEndpoint(Objects.requireNonNull(endpoint, "endpoint").toString(), "endpoint()");
+      draft.agentEndpoint(endpoint);
       return this;
     }
 
-    /** The projected token file. Default {@code AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}. */
+    /**
+     * The projected token file. Replaces a {@link #tokenSource}.
+     *
+     * @param tokenFile the file; default {@code AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}
+     * @return this builder
+     */
     public Builder tokenFile(Path tokenFile) {
-      this.tokenFile = Objects.requireNonNull(tokenFile, "tokenFile");
-      this.tokenSource = null;
+      draft.tokenFile(tokenFile);
       return this;
     }
 
-    /** A token source to use instead of a file (the caller keeps ownership; it is not closed). */
+    /**
+     * A token source to use instead of a file (the caller keeps ownership; it is not closed).
+     *
+     * @param tokenSource the source
+     * @return this builder
+     */
     public Builder tokenSource(TokenSource tokenSource) {
-      this.tokenSource = Objects.requireNonNull(tokenSource, "tokenSource");
-      this.tokenFile = null;
+      draft.tokenSource(tokenSource);
       return this;
     }
 
-    /** The wall clock for expiry and refresh decisions. Default {@link Clock#systemUTC()}. */
+    /**
+     * The wall clock for expiry and refresh decisions.
+     *
+     * @param clock the clock; default {@link Clock#systemUTC()}
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+      draft.clock(clock);
       return this;
     }
 
-    /** When to refresh and how to back off. Default {@link RefreshPolicy#defaults()}. */
+    /**
+     * When to refresh and how to back off.
+     *
+     * @param refreshPolicy the policy; default {@link RefreshPolicy#defaults()}
+     * @return this builder
+     */
     public Builder refreshPolicy(RefreshPolicy refreshPolicy) {
-      this.refreshPolicy = Objects.requireNonNull(refreshPolicy, "refreshPolicy");
+      draft.refreshPolicy(refreshPolicy);
       return this;
     }
 
-    /** Receives refresh and refresh-failure events; providers with different listeners do not share. */
-    public Builder listener(CredentialCache.Listener<Object> listener) {
+    /**
+     * Receives refresh, failure and rotation events keyed by this provider's {@link
+     * AwsCredentialKey}; providers with different listeners still share one session, and a
+     * listener object carried by several of them hears each event once.
+     *
+     * @param listener the listener; default none
+     * @return this builder
+     */
+    public Builder listener(CredentialCache.Listener<? super AwsCredentialKey> listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * The deadline of one exchange (one request to the agent); the connection is closed then.
+     *
+     * @param exchangeTimeout positive; default 30 s
+     * @return this builder
+     * @throws ConfigurationException if it is not positive
+     */
+    public Builder exchangeTimeout(Duration exchangeTimeout) {
+      draft.exchangeTimeout(exchangeTimeout);
+      return this;
+    }
+
+    /**
+     * The time to establish a connection to the agent.
+     *
+     * @param connectTimeout positive; default 2 s
+     * @return this builder
+     * @throws ConfigurationException if it is not positive
+     */
+    public Builder connectTimeout(Duration connectTimeout) {
+      draft.connectTimeout(connectTimeout);
+      return this;
+    }
+
+    /**
+     * The longest wait for the next bytes of the agent's response.
+     *
+     * @param readTimeout positive; default 5 s
+     * @return this builder
+     * @throws ConfigurationException if it is not positive
+     */
+    public Builder readTimeout(Duration readTimeout) {
+      draft.readTimeout(readTimeout);
       return this;
     }
 
     /**
      * Builds the provider, or joins the session of an identically configured one. No network call.
      *
+     * @return the provider; close it when done
      * @throws ConfigurationException if the endpoint or token file is missing or invalid
      */
+    @Override
     public EksPodIdentityCredentialsProvider build() {
-      URI uri = endpoint != null ? endpoint : AwsSettings.CONTAINER_FULL_URI.in(environment)
-          .map(v -> AwsSettings.containerEndpoint(v, AwsSettings.CONTAINER_FULL_URI.names()))
-          .orElseThrow(() -> new ConfigurationException("No Pod Identity agent URL: set "
-              + AwsSettings.CONTAINER_FULL_URI.names() + " (the EKS Pod Identity webhook sets it when the service"
-              + " account has a Pod Identity association; restart the pod after creating one) or call endpoint()."));
-      Object tokenOrigin = tokenSource;
-      String tokenVariable = null;
-      if (tokenOrigin == null) {
-        Path file = tokenFile;
-        if (file == null) {
-          file = AwsSettings.CONTAINER_TOKEN_FILE.in(environment).map(Path::of).orElseThrow(() ->
-              new ConfigurationException("No Pod Identity token file: set " + AwsSettings.CONTAINER_TOKEN_FILE.names()
-                  + " (on EKS /var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token) or call"
-                  + " tokenFile()."));
-          tokenVariable = AwsSettings.CONTAINER_TOKEN_FILE.variable();
-        }
-        tokenOrigin = file.toAbsolutePath().normalize();
-      }
-      PodIdentityKey key = new PodIdentityKey(uri, tokenOrigin, clock, refreshPolicy, listener);
-      return new EksPodIdentityCredentialsProvider(Sessions.podIdentity(key, tokenVariable));
+      return new EksPodIdentityCredentialsProvider(this);
+    }
+
+    /**
+     * An independent copy of this builder (building nothing).
+     *
+     * @return the copy
+     */
+    @Override
+    public Builder copy() {
+      return new Builder(draft.copy(), listener);
+    }
+
+    /** The explicitly set values. */
+    @Override
+    public String toString() {
+      return "EksPodIdentityCredentialsProvider.Builder" + draft;
     }
   }
 }

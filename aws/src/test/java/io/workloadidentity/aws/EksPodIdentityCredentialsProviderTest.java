@@ -88,7 +88,7 @@ class EksPodIdentityCredentialsProviderTest {
   }
 
   @Test
-  void anExpiredTokenIsReReadAndSentOnceMore() throws Exception {
+  void anExpiredTokenIsReReadAndTheNextAttemptSendsTheNewTokenAtOnce() throws Exception {
     CacheEvents events = CacheEvents.create();
     try (FileTokenSource tokens = FileTokenSource.builder(volume.tokenFile()).watch(false).clock(clock).build();
         var p = provider().tokenSource(tokens).listener(events).build()) {
@@ -101,13 +101,15 @@ class EksPodIdentityCredentialsProviderTest {
 
       clock.advance(Duration.ofHours(5)); // past the refresh point of six-hour credentials
       p.resolveCredentials();
-      events.awaitRefreshed();
+      AwsExchangeException rejected = (AwsExchangeException) events.awaitFailure();
+      events.awaitRefreshed(); // without moving the clock: the rotation the re-read found ends the backoff
 
+      assertThat(rejected.reason()).isEqualTo(AwsExchangeException.Reason.TOKEN_EXPIRED);
+      assertThat(rejected.tokenRejected()).isTrue();
       List<ReceivedRequest> calls = agent.requests();
       assertThat(calls).extracting(ReceivedRequest::status).containsExactly(400, 200);
       assertThat(calls.get(0).header("Authorization")).contains(old.value());
       assertThat(calls.get(1).header("Authorization")).contains(rotated.value());
-      assertThat(events.failures()).isEmpty();
     }
   }
 
@@ -118,6 +120,7 @@ class EksPodIdentityCredentialsProviderTest {
       try (var p = provider().endpoint(other.credentialsUrl()).build()) {
         AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
         assertThat(e.code()).contains("ResourceNotFoundException");
+        assertThat(e.reason()).isEqualTo(AwsExchangeException.Reason.NO_ASSOCIATION);
         assertThat(e.httpStatus()).hasValue(404);
         assertThat(e.retryable()).isFalse();
         assertThat(e.requestId()).isPresent();
@@ -129,14 +132,16 @@ class EksPodIdentityCredentialsProviderTest {
   }
 
   @Test
-  void aWrongAudienceIsReReadOnceThenReportedWithTheExpectedAudience() {
+  void aWrongAudienceIsReportedWithTheExpectedAudienceAfterOneRequest() {
     volume.writeRaw(cluster.mint(spec.toBuilder().audiences("sts.amazonaws.com").build()));
     try (var p = provider().build()) {
       AwsExchangeException e = catchThrowableOfType(AwsExchangeException.class, p::resolveCredentials);
       assertThat(e.code()).contains("InvalidTokenException");
+      assertThat(e.reason()).isEqualTo(AwsExchangeException.Reason.TOKEN_INVALID);
       assertThat(e.retryable()).isFalse();
+      assertThat(e.tokenRejected()).as("a rotated token may be accepted").isTrue();
       assertThat(e.advice()).contains("pods.eks.amazonaws.com");
-      assertThat(agent.requestCount()).isEqualTo(2);
+      assertThat(agent.requestCount()).isEqualTo(1);
     }
   }
 

@@ -1,7 +1,5 @@
 package io.workloadidentity.aws;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.testkit.FakeAwsSts;
 import io.workloadidentity.testkit.KubernetesCluster;
@@ -11,8 +9,6 @@ import io.workloadidentity.testkit.TokenSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * A cluster, its projected token volume and a fake STS trusting it, sharing one test clock. Each
@@ -51,21 +47,6 @@ final class Testbed implements AutoCloseable {
         .region("us-west-2")
         .stsEndpoint(sts.endpoint())
         .clock(clock);
-  }
-
-  /**
-   * Waits (at most 10 s) until {@code read} returns something other than {@code old}. The cache
-   * reports a refresh just before the new credential is installed, so a read right after a refresh
-   * event may still see the old one for a moment; this spins on that hand-over, bounded.
-   */
-  static <T> T awaitChange(Supplier<T> read, T old) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    T now;
-    while ((now = read.get()).equals(old)) {
-      assertThat(System.nanoTime()).as("the new credential becomes visible within 10 s").isLessThan(deadline);
-      Thread.onSpinWait();
-    }
-    return now;
   }
 
   @Override

@@ -17,7 +17,14 @@ public final class SessionNames {
 
   private SessionNames() {}
 
-  /** Checks a configured session name; STS would reject an invalid one with a less helpful message. */
+  /**
+   * Checks a configured session name; STS would reject an invalid one with a less helpful message.
+   *
+   * @param name the name
+   * @param source where it came from, named in the message
+   * @return {@code name}
+   * @throws ConfigurationException if it does not match {@code [\w+=,.@-]{2,64}}
+   */
   public static String validate(String name, String source) {
     if (!VALID.matcher(name).matches()) {
       throw new ConfigurationException("The role session name from " + source + " is not valid: '" + name
@@ -29,6 +36,10 @@ public final class SessionNames {
   /**
    * The default session name for a token: the pod name, else the service account name, else a name
    * with the current time; always sanitised to the STS pattern.
+   *
+   * @param token the token
+   * @param clock for the fallback name
+   * @return a valid session name
    */
   public static String fromToken(ProjectedToken token, Clock clock) {
     Optional<KubernetesClaims> k8s = token.kubernetes();
@@ -37,7 +48,12 @@ public final class SessionNames {
     return sanitise(name.orElse("workload-identity-java-" + clock.millis()));
   }
 
-  /** Replaces characters STS does not accept with '-', cuts to 64 and pads to 2. */
+  /**
+   * Replaces characters STS does not accept with '-', cuts to 64 and pads to 2.
+   *
+   * @param raw any text
+   * @return a valid session name
+   */
   public static String sanitise(String raw) {
     String s = INVALID_CHARS.matcher(raw).replaceAll("-");
     if (s.length() > 64) {

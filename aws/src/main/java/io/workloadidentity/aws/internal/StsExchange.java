@@ -1,88 +1,117 @@
 package io.workloadidentity.aws.internal;
 
+import io.workloadidentity.aws.AwsCredentialKey;
 import io.workloadidentity.aws.AwsExchangeException;
+import io.workloadidentity.aws.AwsExchangeException.Reason;
+import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
-import java.lang.System.Logger.Level;
-import java.time.Clock;
-import java.util.List;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.SdkPlugin;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.model.AssumeRoleWithWebIdentityRequest;
 import software.amazon.awssdk.services.sts.model.AssumeRoleWithWebIdentityResponse;
 import software.amazon.awssdk.services.sts.model.Credentials;
 import software.amazon.awssdk.services.sts.model.PolicyDescriptorType;
 import software.amazon.awssdk.services.sts.model.StsException;
 
 /**
- * One STS {@code AssumeRoleWithWebIdentity} exchange: reads the current token, calls STS unsigned,
- * and maps the answer to session credentials or a typed error. Retrying with backoff is the
- * cache's job; the only retry here is the one the token itself calls for: when STS says the token is
- * expired or invalid, the token file is re-read (the kubelet may have just rotated it) and the call
- * is made once more.
+ * One STS {@code AssumeRoleWithWebIdentity} attempt: exactly one HTTP request, unsigned, mapped to
+ * session credentials or a typed error.
+ *
+ * <p>Retrying is the cache's job alone: the SDK's retries are switched off for every request (also
+ * on a caller's {@link StsClient}, through a request-level plugin), and the call's {@code
+ * apiCallTimeout} is the cache's exchange deadline, so an attempt never outlives it. The token is
+ * read after everything else is prepared, immediately before the call, so a rotation the source has
+ * seen is never missed. When STS refuses the token itself (expired, invalid), the token file is
+ * re-read, so that a kubelet rotation is noticed, and the failure is thrown as token-rejected: the
+ * cache retries as soon as the new token is seen, not inside this attempt.
  */
-public final class StsExchange {
-  private static final System.Logger LOG = System.getLogger(StsExchange.class.getName());
+final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, AwsSessionCredentials> {
   static final String PROVIDER_NAME = "AwsWebIdentityCredentialsProvider";
 
-  private final StsKey key;
+  /** Switches the SDK's retries off for one request, whatever the client was built with. */
+  private static final SdkPlugin NO_SDK_RETRIES = config -> config.overrideConfiguration(
+      config.overrideConfiguration().toBuilder().retryStrategy(AwsRetryStrategy.doNotRetry()).build());
+
+  private final AwsSettings settings;
   private final TokenSource tokens;
   private final StsClient sts;
-  private final Clock clock;
   private final String endpoint;
-  private final List<PolicyDescriptorType> policyArns;
+  /** Everything but the token and the session name, built once. */
+  private final AssumeRoleWithWebIdentityRequest template;
+  /** The session name derived from the first token (the pod's name), then kept: CloudTrail shows one session. */
+  private volatile String derivedSessionName;
 
-  public StsExchange(StsKey key, TokenSource tokens, StsClient sts, Clock clock, String endpoint) {
-    this.key = key;
+  StsExchange(AwsSettings settings, TokenSource tokens, StsClient sts, String endpoint) {
+    this.settings = settings;
     this.tokens = tokens;
     this.sts = sts;
-    this.clock = clock;
     this.endpoint = endpoint;
-    this.policyArns = key.policyArns().stream().map(a -> PolicyDescriptorType.builder().arn(a).build()).toList();
+    this.template = AssumeRoleWithWebIdentityRequest.builder()
+        .roleArn(settings.roleArn())
+        .durationSeconds(settings.durationSeconds())
+        .policy(settings.policy())
+        .policyArns(settings.policyArns().isEmpty() ? null
+            : settings.policyArns().stream().map(a -> PolicyDescriptorType.builder().arn(a).build()).toList())
+        .overrideConfiguration(AwsRequestOverrideConfiguration.builder()
+            .apiCallTimeout(settings.exchangeTimeout())
+            .addPlugin(NO_SDK_RETRIES)
+            .build())
+        .build();
   }
 
-  /** Performs the exchange. Throws {@link AwsExchangeException} or a core token exception. */
-  public Expiring<AwsSessionCredentials> exchange() {
-    ProjectedToken token = tokens.token();
+  /** Performs one attempt. Throws {@link AwsExchangeException} or a core token exception. */
+  @Override
+  public Expiring<AwsSessionCredentials> exchange(AwsCredentialKey key) {
+    AssumeRoleWithWebIdentityRequest.Builder request = template.toBuilder();
+    ProjectedToken token = tokens.token(); // read last: nothing but the call itself follows
+    request.roleSessionName(sessionName(token)).webIdentityToken(token.value());
+    AssumeRoleWithWebIdentityResponse response;
     try {
-      return assume(token);
+      response = sts.assumeRoleWithWebIdentity(request.build());
     } catch (StsException e) {
-      if (!StsErrors.rereadMayHelp(e)) {
-        throw StsErrors.toException(e, key.roleArn(), token, endpoint);
-      }
-      ProjectedToken fresh = tokens.refresh();
-      LOG.log(Level.INFO, () -> "STS answered " + StsErrors.code(e) + " for the token sha256 " + token.fingerprint()
-          + "; re-read " + tokens.description() + " (sha256 " + fresh.fingerprint() + ") and retrying once");
-      try {
-        return assume(fresh);
-      } catch (StsException again) {
-        throw StsErrors.toException(again, key.roleArn(), fresh, endpoint);
-      } catch (SdkClientException io) {
-        throw StsErrors.toException(io, key.roleArn(), endpoint);
-      }
+      throw refused(e, token);
     } catch (SdkClientException e) {
-      throw StsErrors.toException(e, key.roleArn(), endpoint);
+      throw StsErrors.toException(e, settings.roleArn(), endpoint);
     }
+    return credentials(response);
   }
 
-  private Expiring<AwsSessionCredentials> assume(ProjectedToken token) {
-    String sessionName = key.sessionName() != null ? key.sessionName() : SessionNames.fromToken(token, clock);
-    AssumeRoleWithWebIdentityResponse response = sts.assumeRoleWithWebIdentity(r -> r
-        .roleArn(key.roleArn())
-        .roleSessionName(sessionName)
-        .webIdentityToken(token.value())
-        .durationSeconds(key.durationSeconds())
-        .policy(key.policy())
-        .policyArns(policyArns.isEmpty() ? null : policyArns));
+  private AwsExchangeException refused(StsException e, ProjectedToken sent) {
+    Reason reason = StsErrors.reason(e);
+    // The kubelet may have rotated the token a moment ago: re-reading publishes the new one, which
+    // ends the cache's backoff at once (see RotationRelay). No second request from here.
+    String reread = reason.tokenRejected() ? RotationRelay.rereadAfterRejection(tokens, sent) : "";
+    return StsErrors.toException(e, reason, settings.roleArn(), sent, reread, endpoint);
+  }
+
+  private String sessionName(ProjectedToken token) {
+    if (settings.sessionName() != null) {
+      return settings.sessionName();
+    }
+    String name = derivedSessionName;
+    if (name == null) {
+      name = SessionNames.fromToken(token, settings.clock());
+      derivedSessionName = name;
+    }
+    return name;
+  }
+
+  private Expiring<AwsSessionCredentials> credentials(AssumeRoleWithWebIdentityResponse response) {
     Credentials c = response.credentials();
     if (c == null || c.accessKeyId() == null || c.secretAccessKey() == null || c.sessionToken() == null
         || c.expiration() == null) {
       String advice = "STS answered without complete credentials; retrying. If it persists, check that "
           + endpoint + " is an STS endpoint.";
-      throw new AwsExchangeException("STS AssumeRoleWithWebIdentity for role " + key.roleArn()
-          + " returned an incomplete response. " + advice, null, response.sdkHttpResponse().statusCode(), true,
-          key.roleArn(), response.responseMetadata().requestId(), advice, null);
+      throw new AwsExchangeException("STS AssumeRoleWithWebIdentity for role " + settings.roleArn()
+          + " returned an incomplete response. " + advice, Reason.MALFORMED_RESPONSE, null,
+          response.sdkHttpResponse().statusCode(), settings.roleArn(), response.responseMetadata().requestId(),
+          advice, null);
     }
     String account = AwsSettings.accountOf(response.assumedRoleUser() == null ? null : response.assumedRoleUser().arn());
     AwsSessionCredentials credentials = AwsSessionCredentials.builder()
@@ -94,5 +123,10 @@ public final class StsExchange {
         .providerName(PROVIDER_NAME)
         .build();
     return Expiring.of(credentials, c.expiration());
+  }
+
+  @Override
+  public String toString() {
+    return "StsExchange{" + settings.roleArn() + " at " + endpoint + "}";
   }
 }

@@ -8,8 +8,8 @@ import software.amazon.awssdk.services.s3.model.Bucket;
 
 /**
  * AWS in a pod with IRSA: the EKS webhook set {@code AWS_ROLE_ARN} and {@code
- * AWS_WEB_IDENTITY_TOKEN_FILE}; {@code create()} reads them. Build every SDK client with the same
- * provider (or with providers from {@code create()}: they share one STS session anyway).
+ * AWS_WEB_IDENTITY_TOKEN_FILE}; {@code create()} reads them. Give every SDK client its own provider
+ * from {@code create()} (closing a client closes its provider; they share one STS session anyway).
  */
 public final class AwsSample {
   private AwsSample() {}

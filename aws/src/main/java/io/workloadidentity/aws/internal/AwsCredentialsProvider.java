@@ -5,28 +5,30 @@ import io.workloadidentity.aws.EksPodIdentityCredentialsProvider;
 import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.Detection;
 import io.workloadidentity.core.Environment;
+import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.core.internal.Detections;
 import io.workloadidentity.core.spi.CredentialsProvider;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
 /**
  * Auto-detection of AWS web identity (IRSA) and EKS Pod Identity. IRSA wins when both are
  * configured, as in the AWS SDK's default chain. Half-configured environments are reported as
  * misconfigured with the fix; nothing ever falls back silently to other credentials.
  */
-public final class AwsProvider implements CredentialsProvider {
+public final class AwsCredentialsProvider implements CredentialsProvider {
   static final String CLOUD = "aws";
 
   /** Used by {@link java.util.ServiceLoader}. */
-  public AwsProvider() {}
+  public AwsCredentialsProvider() {}
 
   @Override
   public String name() {
@@ -35,7 +37,7 @@ public final class AwsProvider implements CredentialsProvider {
 
   @Override
   public Detection detect(Environment env) {
-    try {
+    return Detections.guarded(CLOUD, Set.of(), () -> {
       if (present(env, AwsSettings.ROLE_ARN) || present(env, AwsSettings.TOKEN_FILE)) {
         return detectIrsa(env);
       }
@@ -44,9 +46,7 @@ public final class AwsProvider implements CredentialsProvider {
       }
       return Detection.notConfigured(CLOUD, "None of AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE (IRSA),"
           + " AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (EKS Pod Identity) is set.");
-    } catch (RuntimeException e) {
-      return Detection.misconfigured(CLOUD, List.of("Inspecting the AWS settings failed: " + e), Set.of(), null);
-    }
+    });
   }
 
   @Override
@@ -66,7 +66,7 @@ public final class AwsProvider implements CredentialsProvider {
    */
   @Override
   public String probe(AutoCloseable credentials) {
-    if (!(credentials instanceof AwsCredentialsProvider provider)) {
+    if (!(credentials instanceof software.amazon.awssdk.auth.credentials.AwsCredentialsProvider provider)) {
       throw new UnsupportedOperationException("Not an AWS credentials provider: " + credentials.getClass().getName());
     }
     AwsCredentials c = provider.resolveCredentials();
@@ -98,7 +98,7 @@ public final class AwsProvider implements CredentialsProvider {
           + " missing. The EKS webhook adds both when the pod is created; restart the pod, or set it to the"
           + " projected token's path.");
     } else {
-      tokenFile = tokenFile(file.get(), AwsSettings.TOKEN_FILE, reasons, problems);
+      tokenFile = tokenFile(file.get(), AwsSettings.TOKEN_FILE, audiences, reasons, problems);
     }
     AwsSettings.SESSION_NAME.in(env).ifPresent(n -> check(problems,
         () -> SessionNames.validate(n, AwsSettings.SESSION_NAME.names())));
@@ -140,7 +140,7 @@ public final class AwsProvider implements CredentialsProvider {
           + AwsSettings.CONTAINER_TOKEN_FILE.names() + " is not set: the agent needs the projected token."
           + " Restart the pod so the webhook injects both.");
     } else {
-      tokenFile = tokenFile(file.get(), AwsSettings.CONTAINER_TOKEN_FILE, reasons, problems);
+      tokenFile = tokenFile(file.get(), AwsSettings.CONTAINER_TOKEN_FILE, audiences, reasons, problems);
     }
     if (!problems.isEmpty()) {
       reasons.addAll(problems);
@@ -170,7 +170,12 @@ public final class AwsProvider implements CredentialsProvider {
     }
   }
 
-  private static Path tokenFile(String value, AwsSettings.Setting setting, List<String> reasons, List<String> problems) {
+  /**
+   * Checks the token file: it exists, is readable, and holds a token this path of AWS accepts (its
+   * audience, not expired). Reads the file once; no watch.
+   */
+  private static Path tokenFile(String value, AwsSettings.Setting setting, Set<String> audiences, List<String> reasons,
+      List<String> problems) {
     Path path;
     try {
       path = Path.of(value);
@@ -186,6 +191,14 @@ public final class AwsProvider implements CredentialsProvider {
           + " securityContext.fsGroup in the pod spec.");
     } else {
       reasons.add("Token file " + path + " (" + setting.variable() + ").");
+      try {
+        problems.addAll(Detections.tokenFindings(path, setting.variable(), audiences, audiences.contains(
+            AwsSettings.IRSA_AUDIENCE) ? "Set the projected token's audience to sts.amazonaws.com (the EKS webhook's"
+                + " eks.amazonaws.com/audience annotation)." : "Mount the eks-pod-identity-token volume (audience"
+                + " pods.eks.amazonaws.com), as the EKS Pod Identity webhook does.", Instant.now()));
+      } catch (WorkloadIdentityException e) {
+        problems.add(e.getMessage());
+      }
     }
     return path;
   }

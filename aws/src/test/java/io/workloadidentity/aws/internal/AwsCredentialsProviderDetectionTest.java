@@ -17,21 +17,42 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import io.workloadidentity.testkit.KubernetesCluster;
+import io.workloadidentity.testkit.TestClock;
+import io.workloadidentity.testkit.TokenSpec;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
-class AwsProviderDetectionTest {
+class AwsCredentialsProviderDetectionTest {
+  /** The SDK's interface, which this package's SPI class shares a simple name with. */
+  private static final Class<software.amazon.awssdk.auth.credentials.AwsCredentialsProvider> SDK_PROVIDER =
+      software.amazon.awssdk.auth.credentials.AwsCredentialsProvider.class;
   private static final String ROLE = "arn:aws:iam::111122223333:role/app";
 
   @TempDir Path dir;
   Path tokenFile;
-  final AwsProvider provider = new AwsProvider();
+  final AwsCredentialsProvider provider = new AwsCredentialsProvider();
+
+  final TestClock clock = TestClock.create();
+  KubernetesCluster cluster;
 
   @BeforeEach
   void tokenFile() throws IOException {
-    tokenFile = Files.writeString(dir.resolve("token"), "not-read-by-detection");
+    cluster = KubernetesCluster.builder().clock(clock).build();
+    tokenFile = Files.writeString(dir.resolve("token"), cluster.mint(spec("sts.amazonaws.com")));
+  }
+
+  @AfterEach
+  void stopCluster() {
+    cluster.close();
+  }
+
+  private static TokenSpec spec(String audience) {
+    return TokenSpec.builder().namespace("default").serviceAccount("app").audiences(audience)
+        .lifetime(Duration.ofHours(24)).build();
   }
 
   private Map<String, String> irsa() {
@@ -45,7 +66,7 @@ class AwsProviderDetectionTest {
   @Test
   void registeredForServiceLoader() {
     assertThat(ServiceLoader.load(CredentialsProvider.class).stream().map(p -> (Object) p.type()).toList())
-        .contains(AwsProvider.class);
+        .contains(AwsCredentialsProvider.class);
   }
 
   @Test
@@ -140,12 +161,32 @@ class AwsProviderDetectionTest {
 
   @Test
   void podIdentityDetectedWithItsAudience() throws IOException {
+    Path podToken = Files.writeString(dir.resolve("pod-token"), cluster.mint(spec("pods.eks.amazonaws.com")));
     Detection d = provider.detect(Environment.of(Map.of(
         "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.toString())));
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", podToken.toString())));
     assertThat(d.status()).isEqualTo(Detection.Status.DETECTED);
     assertThat(d.expectedAudiences()).containsExactly("pods.eks.amazonaws.com");
     assertThat(String.join(" ", d.reasons())).contains("169.254.170.23");
+  }
+
+  @Test
+  void aTokenForTheWrongAudienceIsMisconfiguredWithTheFix() {
+    Detection pod = provider.detect(Environment.of(Map.of(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.toString()))); // an IRSA token
+    assertThat(pod.status()).isEqualTo(Detection.Status.MISCONFIGURED);
+    assertThat(String.join(" ", pod.reasons())).contains("[sts.amazonaws.com]", "pods.eks.amazonaws.com",
+        "eks-pod-identity-token");
+  }
+
+  @Test
+  void anUnreadableOrMalformedTokenIsMisconfiguredNotThrown() throws IOException {
+    Map<String, String> env = irsa();
+    env.put("AWS_WEB_IDENTITY_TOKEN_FILE", Files.writeString(dir.resolve("garbage"), "not a token").toString());
+    Detection d = provider.detect(Environment.of(env));
+    assertThat(d.status()).isEqualTo(Detection.Status.MISCONFIGURED);
+    assertThat(String.join(" ", d.reasons())).contains("garbage");
   }
 
   @Test
@@ -184,7 +225,7 @@ class AwsProviderDetectionTest {
         AutoCloseable pod = provider.create(Environment.of(Map.of(
             "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/v1/credentials",
             "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.toString())))) {
-      assertThat(irsa).isInstanceOf(AwsWebIdentityCredentialsProvider.class).isInstanceOf(AwsCredentialsProvider.class);
+      assertThat(irsa).isInstanceOf(AwsWebIdentityCredentialsProvider.class).isInstanceOf(SDK_PROVIDER);
       assertThat(irsa.toString()).contains(ROLE, "eu-west-1");
       assertThat(pod).isInstanceOf(EksPodIdentityCredentialsProvider.class);
     }
@@ -195,11 +236,11 @@ class AwsProviderDetectionTest {
   void workloadIdentityFindsTheAwsProviderAndReportsMisconfigurationLoudly() {
     Map<String, String> env = irsa();
     try (WorkloadIdentity wi = WorkloadIdentity.detect(Environment.of(env), List.of(provider), java.time.Clock.systemUTC())) {
-      assertThat(wi.find(AwsCredentialsProvider.class)).isPresent();
+      assertThat(wi.find(SDK_PROVIDER)).isPresent();
     }
     env.remove("AWS_WEB_IDENTITY_TOKEN_FILE");
     try (WorkloadIdentity wi = WorkloadIdentity.detect(Environment.of(env), List.of(provider), java.time.Clock.systemUTC())) {
-      assertThat(wi.find(AwsCredentialsProvider.class)).isEmpty();
+      assertThat(wi.find(SDK_PROVIDER)).isEmpty();
       assertThat(wi.report()).contains("MISCONFIGURED", "AWS_WEB_IDENTITY_TOKEN_FILE");
     }
   }

@@ -1,0 +1,307 @@
+package io.workloadidentity.aws.internal;
+
+import io.workloadidentity.aws.AwsCredentialKey;
+import io.workloadidentity.core.CredentialCache;
+import io.workloadidentity.core.FileTokenSource;
+import io.workloadidentity.core.TokenSource;
+import io.workloadidentity.core.internal.Listeners;
+import io.workloadidentity.core.internal.Redaction;
+import io.workloadidentity.core.internal.Shared;
+import io.workloadidentity.core.internal.Threads;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
+import software.amazon.awssdk.awscore.defaultsmode.DefaultsMode;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sts.StsClient;
+
+/**
+ * What identically configured providers share: one {@link CredentialCache} entry, the token source
+ * it opened (and its file watch), the STS client or the Pod Identity timer, and a {@link Listeners}
+ * fan-out to every sharer's listener. Opened by the first {@link #share} for equal {@link
+ * AwsSettings} ({@link Shared}, reference-counted), closed by the last {@link Shared.Ref#close()}:
+ * the cache first (no exchange runs afterwards), then what it used, in reverse order of opening.
+ * Caller-supplied objects (an {@code StsClient}, a {@code TokenSource}) are used, never closed.
+ */
+public final class AwsSession implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(AwsSession.class.getName());
+
+  private final AwsSettings settings;
+  private final AwsCredentialKey key;
+  private final Listeners<AwsCredentialKey> listeners;
+  private final CredentialCache<AwsCredentialKey, AwsSessionCredentials> cache;
+  private final Supplier<AwsSessionCredentials> credentials;
+  private final List<AutoCloseable> owned;
+  private final PodIdentityExchange calls; // null for STS, whose calls the SDK bounds with apiCallTimeout
+  /** Each distinct listener object once, however many sharers pass it (a toBuilder() copy does). */
+  private final Map<CredentialCache.Listener<?>, Registration> registrations = new IdentityHashMap<>();
+
+  private AwsSession(AwsSettings settings, AwsCredentialKey key, Listeners<AwsCredentialKey> listeners,
+      CredentialCache<AwsCredentialKey, AwsSessionCredentials> cache, List<AutoCloseable> owned,
+      PodIdentityExchange calls) {
+    this.settings = settings;
+    this.key = key;
+    this.listeners = listeners;
+    this.cache = cache;
+    this.credentials = cache.bind(key);
+    this.owned = owned;
+    this.calls = calls;
+  }
+
+  /**
+   * A provider's share of the session for {@code settings}, opened if no provider holds one. Opening
+   * reads no file and makes no network call.
+   *
+   * @param settings the resolved settings (the sharing key)
+   * @param listener the provider's listener, or null
+   * @param owner the provider, named in the message after it is closed
+   * @return the share; close it when the provider closes
+   */
+  public static Share share(AwsSettings settings, CredentialCache.Listener<? super AwsCredentialKey> listener,
+      Object owner) {
+    Objects.requireNonNull(settings, "settings");
+    return new Share(Shared.acquire(settings, k -> open(settings)), listener, owner);
+  }
+
+  private static AwsSession open(AwsSettings s) {
+    List<AutoCloseable> owned = new ArrayList<>(); // closed in reverse order
+    try {
+      TokenSource tokens = s.tokenSource();
+      if (tokens == null) {
+        FileTokenSource file = FileTokenSource.builder(s.tokenFile()).variable(s.tokenVariable()).clock(s.clock())
+            .build();
+        owned.add(file);
+        tokens = file;
+      }
+      Listeners<AwsCredentialKey> listeners = new Listeners<>();
+      RotationRelay relay = new RotationRelay(tokens, listeners);
+      AwsCredentialKey key;
+      PodIdentityExchange calls = null;
+      CredentialCache.Builder<AwsCredentialKey, AwsSessionCredentials> cache;
+      if (s.protocol() == AwsSettings.Protocol.STS) {
+        StsClient sts = s.stsClient();
+        String endpoint;
+        if (sts == null) {
+          Region region = AwsSettings.stsRegion(s.region(), s.globalEndpoint());
+          sts = newStsClient(region, s);
+          owned.add(sts);
+          endpoint = AwsSettings.describeEndpoint(region, s.endpoint());
+        } else {
+          endpoint = "the endpoint of the caller's StsClient";
+        }
+        key = AwsCredentialKey.stsWebIdentity(s.roleArn(), s.sessionName(), endpoint);
+        cache = CredentialCache.builder(new StsExchange(s, tokens, sts, endpoint)).name("aws");
+      } else {
+        ScheduledExecutorService timer = Threads.scheduler("workload-identity-aws-pod-identity-timer");
+        owned.add(timer::shutdownNow);
+        PodIdentityExchange exchange = new PodIdentityExchange(s, tokens, timer);
+        calls = exchange;
+        key = AwsCredentialKey.eksPodIdentity(s.endpoint());
+        // One timer thread for the cache's timers and the exchange's deadline.
+        cache = CredentialCache.builder(exchange).name("aws-pod-identity").scheduler(CredentialCache.Scheduler.of(timer));
+      }
+      CredentialCache<AwsCredentialKey, AwsSessionCredentials> built = cache
+          .clock(s.clock())
+          .refreshPolicy(s.refreshPolicy())
+          .exchangeTimeout(s.exchangeTimeout())
+          .listener(relay)
+          .rotationsOf(relay)
+          .maximumSize(1)
+          .build();
+      return new AwsSession(s, key, listeners, built, List.copyOf(owned), calls);
+    } catch (RuntimeException e) {
+      closeAll(owned, s);
+      throw e;
+    }
+  }
+
+  /**
+   * Our STS client: unsigned (the operation needs no credentials, and signing would make the SDK
+   * look for credentials: the chicken-and-egg this module exists to avoid), the JDK-based HTTP
+   * client with the configured timeouts, no SDK retries (the cache owns retry and backoff, so an
+   * outage costs one request per attempt), and the whole call bounded by the exchange deadline.
+   * Defaults mode "standard" because "auto" would probe instance metadata.
+   */
+  private static StsClient newStsClient(Region region, AwsSettings s) {
+    var builder = StsClient.builder()
+        .region(region)
+        .credentialsProvider(AnonymousCredentialsProvider.create())
+        .defaultsMode(DefaultsMode.STANDARD)
+        .httpClientBuilder(UrlConnectionHttpClient.builder()
+            .connectionTimeout(s.connectTimeout())
+            .socketTimeout(s.readTimeout()))
+        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(s.exchangeTimeout()));
+    if (s.endpoint() != null) {
+      builder.endpointOverride(s.endpoint());
+    }
+    return builder.build();
+  }
+
+  /**
+   * What the events of this session are about.
+   *
+   * @return the key
+   */
+  public AwsCredentialKey key() {
+    return key;
+  }
+
+  /**
+   * The settings this session was opened with.
+   *
+   * @return the settings (the sharing key)
+   */
+  public AwsSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Ends the calls in flight, closes the cache, then what the session opened. Called by the last
+   * reference's close.
+   */
+  @Override
+  public void close() {
+    if (calls != null) {
+      calls.close(); // first: the cache's close would otherwise wait for a stalled agent call
+    }
+    cache.close();
+    closeAll(owned, settings);
+  }
+
+  private static void closeAll(List<AutoCloseable> owned, AwsSettings s) {
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception e) {
+        LOG.log(Level.WARNING, "Closing a resource of the AWS session " + s + " failed: " + Redaction.describe(e));
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "AwsSession{" + settings + "}";
+  }
+
+  /** Registers {@code listener} with the fan-out unless a sharer already did; counted per object. */
+  private Runnable register(CredentialCache.Listener<? super AwsCredentialKey> listener) {
+    synchronized (registrations) {
+      registrations.computeIfAbsent(listener, l -> new Registration(listeners.add(listener))).holders++;
+    }
+    return () -> {
+      synchronized (registrations) {
+        Registration r = registrations.get(listener);
+        if (r != null && --r.holders == 0) {
+          registrations.remove(listener);
+          r.close();
+        }
+      }
+    };
+  }
+
+  /** One listener's place in the fan-out and how many sharers hold it. */
+  private static final class Registration {
+    private final AutoCloseable handle;
+    private int holders; // guarded by the registrations map
+
+    Registration(AutoCloseable handle) {
+      this.handle = handle;
+    }
+
+    void close() {
+      try {
+        handle.close();
+      } catch (Exception impossible) {
+        // Listeners.add's handle only removes from a list.
+      }
+    }
+  }
+
+  /**
+   * One provider's share of a session: its reference, its listener's registration and its closed
+   * flag, so that the public providers stay thin. Thread-safe.
+   */
+  public static final class Share implements AutoCloseable {
+    private final Shared.Ref<AwsSession> ref;
+    private final AwsSession session;
+    private final Supplier<AwsSessionCredentials> credentials;
+    private final Runnable unregister;
+    private final Object owner;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private Share(Shared.Ref<AwsSession> ref, CredentialCache.Listener<? super AwsCredentialKey> listener,
+        Object owner) {
+      this.ref = ref;
+      this.session = ref.get();
+      this.credentials = session.credentials;
+      this.unregister = listener == null ? () -> { } : session.register(listener);
+      this.owner = owner;
+    }
+
+    /**
+     * The shared session.
+     *
+     * @return the session
+     */
+    public AwsSession session() {
+      return session;
+    }
+
+    /**
+     * The hot path: lock- and allocation-free while the cached credentials are fresh.
+     *
+     * @return valid credentials
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public AwsSessionCredentials get() {
+      checkOpen();
+      return credentials.get();
+    }
+
+    /**
+     * The credentials without parking a thread.
+     *
+     * @return a completed future while valid credentials are cached, else the running exchange's
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public CompletableFuture<AwsSessionCredentials> getAsync() {
+      checkOpen();
+      return session.cache.getAsync(session.key);
+    }
+
+    /**
+     * Whether this share was closed.
+     *
+     * @return true after {@link #close()}
+     */
+    public boolean isClosed() {
+      return closed.get();
+    }
+
+    private void checkOpen() {
+      if (closed.get()) {
+        throw new IllegalStateException(owner + " is closed");
+      }
+    }
+
+    /** Removes the listener and gives the reference up (the last one closes the session). Idempotent. */
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        unregister.run();
+        ref.close();
+      }
+    }
+  }
+}
