@@ -10,9 +10,7 @@ import io.workloadidentity.core.internal.Shared;
 import io.workloadidentity.core.internal.Threads;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,8 +42,6 @@ public final class AwsSession implements AutoCloseable {
   private final Supplier<AwsSessionCredentials> credentials;
   private final List<AutoCloseable> owned;
   private final PodIdentityExchange calls; // null for STS, whose calls the SDK bounds with apiCallTimeout
-  /** Each distinct listener object once, however many sharers pass it (a toBuilder() copy does). */
-  private final Map<CredentialCache.Listener<?>, Registration> registrations = new IdentityHashMap<>();
 
   private AwsSession(AwsSettings settings, AwsCredentialKey key, Listeners<AwsCredentialKey> listeners,
       CredentialCache<AwsCredentialKey, AwsSessionCredentials> cache, List<AutoCloseable> owned,
@@ -85,7 +81,6 @@ public final class AwsSession implements AutoCloseable {
         tokens = file;
       }
       Listeners<AwsCredentialKey> listeners = new Listeners<>();
-      RotationRelay relay = new RotationRelay(tokens, listeners);
       AwsCredentialKey key;
       PodIdentityExchange calls = null;
       CredentialCache.Builder<AwsCredentialKey, AwsSessionCredentials> cache;
@@ -115,8 +110,8 @@ public final class AwsSession implements AutoCloseable {
           .clock(s.clock())
           .refreshPolicy(s.refreshPolicy())
           .exchangeTimeout(s.exchangeTimeout())
-          .listener(relay)
-          .rotationsOf(relay)
+          .listener(listeners)
+          .rotationsOf(tokens)
           .maximumSize(1)
           .build();
       return new AwsSession(s, key, listeners, built, List.copyOf(owned), calls);
@@ -194,38 +189,16 @@ public final class AwsSession implements AutoCloseable {
     return "AwsSession{" + settings + "}";
   }
 
-  /** Registers {@code listener} with the fan-out unless a sharer already did; counted per object. */
+  /** Registers {@code listener} with the fan-out (which delivers each event once per listener object). */
   private Runnable register(CredentialCache.Listener<? super AwsCredentialKey> listener) {
-    synchronized (registrations) {
-      registrations.computeIfAbsent(listener, l -> new Registration(listeners.add(listener))).holders++;
-    }
+    AutoCloseable handle = listeners.add(listener);
     return () -> {
-      synchronized (registrations) {
-        Registration r = registrations.get(listener);
-        if (r != null && --r.holders == 0) {
-          registrations.remove(listener);
-          r.close();
-        }
-      }
-    };
-  }
-
-  /** One listener's place in the fan-out and how many sharers hold it. */
-  private static final class Registration {
-    private final AutoCloseable handle;
-    private int holders; // guarded by the registrations map
-
-    Registration(AutoCloseable handle) {
-      this.handle = handle;
-    }
-
-    void close() {
       try {
         handle.close();
       } catch (Exception impossible) {
         // Listeners.add's handle only removes from a list.
       }
-    }
+    };
   }
 
   /**

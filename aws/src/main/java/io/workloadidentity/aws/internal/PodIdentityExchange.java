@@ -10,6 +10,7 @@ import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.internal.HttpDefaults;
 import io.workloadidentity.core.internal.Redaction;
+import io.workloadidentity.core.internal.Tokens;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -195,8 +196,8 @@ final class PodIdentityExchange implements CredentialCache.Exchange<AwsCredentia
 
   private AwsExchangeException refused(Response r, ProjectedToken token) {
     Reason reason = reason(r);
-    // Publishes a kubelet rotation, which ends the cache's backoff at once (see RotationRelay).
-    String rereadNote = reason.tokenRejected() ? " " + RotationRelay.rereadAfterRejection(tokens, token) : "";
+    // Publishes a kubelet rotation, which ends the cache's backoff at once.
+    String rereadNote = reason.tokenRejected() ? " " + Tokens.rereadAfterRejection(tokens, token) : "";
     String code = r.code();
     String claims = "sub=" + Redaction.escape(token.subject()) + ", aud="
         + Redaction.escape(String.valueOf(token.audiences()));

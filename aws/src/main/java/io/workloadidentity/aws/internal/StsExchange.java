@@ -7,6 +7,7 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
+import io.workloadidentity.core.internal.Tokens;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -85,8 +86,8 @@ final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, Aw
   private AwsExchangeException refused(StsException e, ProjectedToken sent) {
     Reason reason = StsErrors.reason(e);
     // The kubelet may have rotated the token a moment ago: re-reading publishes the new one, which
-    // ends the cache's backoff at once (see RotationRelay). No second request from here.
-    String reread = reason.tokenRejected() ? RotationRelay.rereadAfterRejection(tokens, sent) : "";
+    // ends the cache's backoff at once. No second request from here.
+    String reread = reason.tokenRejected() ? Tokens.rereadAfterRejection(tokens, sent) : "";
     return StsErrors.toException(e, reason, settings.roleArn(), sent, reread, endpoint);
   }
 

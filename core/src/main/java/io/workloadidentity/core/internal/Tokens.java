@@ -86,4 +86,26 @@ public final class Tokens {
     }
     return sign + (s / 86400) + "d " + ((s % 86400) / 3600) + "h";
   }
+
+  /**
+   * Re-reads {@code tokens} after a cloud refused {@code sent}: a kubelet rotation the watcher has
+   * not reported yet is published now (and a key backing off from the refusal then retries at once
+   * with the new token). Never throws: the refusal is what the caller reports.
+   *
+   * @param tokens the source the exchange read
+   * @param sent the token the cloud refused
+   * @return a sentence for the failure's advice: whether a newer token was found
+   */
+  public static String rereadAfterRejection(io.workloadidentity.core.TokenSource tokens, ProjectedToken sent) {
+    try {
+      ProjectedToken now = tokens.refresh();
+      return now.value().equals(sent.value())
+          ? "The token file was re-read and still holds the same token; a new one is sent as soon as the kubelet"
+              + " rotates it."
+          : "The token file was re-read and holds a newer token (sha256 " + now.fingerprint() + "), which the next"
+              + " attempt sends at once.";
+    } catch (io.workloadidentity.core.WorkloadIdentityException e) {
+      return "Re-reading the token file failed: " + Redaction.message(e.getMessage());
+    }
+  }
 }
