@@ -102,7 +102,7 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
       executor.shutdownNow();
       throw e;
     }
-    this.selector = SHUTDOWN_NOW == null ? selectorThread(client) : null;
+    this.selector = selectorThread(client);
   }
 
   @Override
@@ -155,11 +155,12 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
   }
 
   /**
-   * Stops the client: its connections close and its threads end, within about a second. On Java 21+
-   * through {@code HttpClient.shutdownNow()}. Java 17 to 20 have no such method; there the client's
-   * selector thread is interrupted, which makes it close the client's selector and every connection
-   * and end (the loop of {@code jdk.internal.net.http.HttpClientImpl.SelectorManager} runs while its
-   * thread is not interrupted). Idempotent; never throws.
+   * Stops the client: its connections close and its threads end; waits (about a second at most) for
+   * its selector thread to end. On Java 21+ through {@code HttpClient.shutdownNow()}. Java 17 to 20
+   * have no such method; there the client's selector thread is interrupted, which makes it close the
+   * client's selector and every connection and end (the loop of {@code
+   * jdk.internal.net.http.HttpClientImpl.SelectorManager} runs while its thread is not interrupted).
+   * Idempotent; never throws.
    */
   @Override
   public void close() {
@@ -200,7 +201,8 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
   /**
    * The selector thread of {@code client}: the JDK names it {@code HttpClient-<id>-SelectorManager},
    * with the id that ends the client's {@code toString()} ("...(<id>)"), as the JDK's own tests use
-   * it. Null if not found (then the client is released by garbage collection, as before).
+   * it. Null if not found (then, before Java 21, the client is released by garbage collection, as
+   * before; {@link #close()} does not wait for it).
    */
   private static Thread selectorThread(java.net.http.HttpClient client) {
     String s = client.toString();
