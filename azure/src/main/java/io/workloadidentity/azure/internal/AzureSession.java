@@ -83,12 +83,20 @@ public final class AzureSession implements AutoCloseable {
     return Shared.acquire(settings, k -> new AzureSession(settings));
   }
 
-  /** The settings (for toString and messages). */
+  /**
+   * The settings (for toString and messages).
+   *
+   * @return the settings
+   */
   public AzureSettings settings() {
     return settings;
   }
 
-  /** The fan-out of this session's cache events to every sharer's listener. */
+  /**
+   * The fan-out of this session's cache events to every sharer's listener.
+   *
+   * @return the listeners
+   */
   public Listeners<AzureTokenKey> listeners() {
     return listeners;
   }

@@ -54,12 +54,17 @@ public record AzureSettings(String clientId, String tenantId, String authorityHo
     Clock clock, RefreshPolicy refreshPolicy, Duration exchangeTimeout, Duration connectTimeout, Duration readTimeout,
     Set<String> additionallyAllowedTenants) {
 
+  /** The client ID variable (and system property). */
   public static final String CLIENT_ID = "AZURE_CLIENT_ID";
+  /** The tenant ID variable (and system property). */
   public static final String TENANT_ID = "AZURE_TENANT_ID";
+  /** The projected token file variable (and system property). */
   public static final String TOKEN_FILE = "AZURE_FEDERATED_TOKEN_FILE";
+  /** The authority host variable (and system property). */
   public static final String AUTHORITY_HOST = "AZURE_AUTHORITY_HOST";
   /** azure-identity's variable for the same setting ({@code ;}-separated). */
   public static final String ADDITIONALLY_ALLOWED_TENANTS = "AZURE_ADDITIONALLY_ALLOWED_TENANTS";
+  /** The public cloud's Entra endpoint. */
   public static final String DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com/";
   /** The default deadline of one exchange, the cache's. */
   public static final Duration DEFAULT_EXCHANGE_TIMEOUT = Duration.ofSeconds(30);
@@ -205,20 +210,35 @@ public record AzureSettings(String clientId, String tenantId, String authorityHo
    * {@code null} means "not set" everywhere; the public setters reject {@code null} themselves.
    */
   public static final class Values {
+    /** Where unset values are read from. */
     public Environment environment = Environment.system();
+    /** The client ID, or null. */
     public String clientId;
+    /** The tenant, or null. */
     public String tenantId;
+    /** The authority host, or null. */
     public String authorityHost;
+    /** Whether MSAL instance discovery is on, or null for the default. */
     public Boolean instanceDiscovery;
+    /** The token file, or null. */
     public Path tokenFile;
+    /** The caller's token source, or null. */
     public TokenSource tokenSource;
+    /** The caller's HTTP client, or null. */
     public HttpClient httpClient;
+    /** The caller's pipeline, or null. */
     public HttpPipeline pipeline;
+    /** The clock, or null. */
     public Clock clock;
+    /** The refresh policy, or null. */
     public RefreshPolicy refreshPolicy;
+    /** The exchange deadline, or null. */
     public Duration exchangeTimeout;
+    /** The connect timeout, or null. */
     public Duration connectTimeout;
+    /** The read timeout, or null. */
     public Duration readTimeout;
+    /** The additionally allowed tenants, or null for the environment's. */
     public List<String> additionallyAllowedTenants;
 
     /**

@@ -40,6 +40,10 @@ public final class EntraErrors {
   /**
    * The typed exception for a failed token request. A {@link WorkloadIdentityException} anywhere in
    * the chain (the token source failed while azure-identity asked for the assertion) is returned as is.
+   *
+   * @param failure what azure-identity threw
+   * @param request who asked, for the message
+   * @return the typed exception
    */
   public static WorkloadIdentityException map(Throwable failure, Request request) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
