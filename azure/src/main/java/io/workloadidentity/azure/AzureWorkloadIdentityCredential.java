@@ -5,23 +5,20 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
 import com.azure.core.http.HttpClient;
 import com.azure.core.http.HttpPipeline;
-import io.workloadidentity.azure.internal.EntraExchange;
-import io.workloadidentity.azure.internal.EntraHttp;
-import io.workloadidentity.azure.internal.ScopeKey;
-import io.workloadidentity.azure.internal.Settings;
+import io.workloadidentity.azure.internal.AzureSession;
+import io.workloadidentity.azure.internal.AzureSettings;
 import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Environment;
-import io.workloadidentity.core.FileTokenSource;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.core.internal.Shared;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import reactor.core.publisher.Mono;
 
 /**
@@ -37,32 +34,43 @@ import reactor.core.publisher.Mono;
  * }</pre>
  *
  * <p><b>What it does differently from azure-identity's {@code WorkloadIdentityCredential}.</b> The
- * projected token comes from a watched {@link TokenSource} and is never sent expired; on
- * AADSTS700024 the file is re-read and the request retried once. Access tokens are cached here, per
- * set of scopes ({@code https://x/.default} and {@code https://x//.default} share one), refreshed in
- * the background at about 80% of their lifetime (earlier if Entra's {@code refresh_in} says so), and
- * a valid token keeps being served while Entra is failing, with capped exponential backoff between
- * attempts. One exchange per scope set is in flight at a time. HTTP-level retries are off (one
- * Entra failure costs one request), and failures are {@link AzureTokenException}s whose subtype and
- * message say what to fix.
+ * projected token comes from a watched {@link TokenSource}, is read right before each token request
+ * and is never sent expired; when Entra refuses it as outside its valid time range (AADSTS700024)
+ * the file is re-read and the next attempt is made as soon as a new token appears. Access tokens are
+ * cached here, per {@link AzureTokenKey} (scope set, tenant, claims, CAE; {@code https://x/.default}
+ * and {@code https://x//.default} share one), refreshed in the background at about 80% of their
+ * lifetime (earlier if Entra's {@code refresh_in} says so), and a valid token keeps being served while
+ * Entra is failing, with capped exponential backoff between attempts. Each attempt is one request
+ * (no HTTP-level retries); failures are {@link AzureTokenException}s whose {@link
+ * AzureTokenException#reason() reason} and message say what to fix. Returned tokens carry our
+ * refresh point as {@link AccessToken#getRefreshAt()}, so azure-core's own token cache asks again
+ * when there is a new token.
  *
- * <p><b>Blocking.</b> {@link #getToken} never blocks: it returns the cached token at once when one is
- * valid, else a {@code Mono} completed by the exchange. {@link #getTokenSync} blocks only when no
- * valid token is cached (first use, or after expiry).
+ * <p><b>Sharing.</b> Credentials built with identical settings in one JVM (ten {@code create()}
+ * calls, one per SDK client) share one session: one cache, one token-file watch, one HTTP client and
+ * one token request per refresh. Each credential's {@link #close()} gives up its share; the last one
+ * stops the session. Listeners are per credential and do not prevent sharing.
  *
- * <p>Thread-safe. {@link #close()} stops the background refresh and, when this credential opened the
- * token file itself, the file watching.
+ * <p><b>Blocking.</b> {@link #getToken} never blocks: its {@code Mono} completes at once when a valid
+ * token is cached, else when the exchange does. {@link #getTokenSync} blocks only when no valid token
+ * is cached (first use, or after expiry). For a request seen before, a cached read allocates nothing.
+ *
+ * <p><b>Tenants.</b> A request naming another tenant ({@link TokenRequestContext#setTenantId}) is
+ * refused before it is sent, with {@link AzureTokenException.Reason#TENANT_NOT_ALLOWED}, unless the
+ * tenant was allowed with {@link Builder#additionallyAllowedTenants}.
+ *
+ * <p>Thread-safe.
  */
 public final class AzureWorkloadIdentityCredential implements TokenCredential, AutoCloseable {
-  private final EntraExchange exchange;
-  private final CredentialCache<ScopeKey, AccessToken> cache;
-  private final FileTokenSource ownedTokens;
+  private final Shared.Ref<AzureSession> ref;
+  private final AzureSession session;
+  private final AutoCloseable registration;
+  private volatile boolean closed;
 
-  private AzureWorkloadIdentityCredential(EntraExchange exchange, CredentialCache<ScopeKey, AccessToken> cache,
-      FileTokenSource ownedTokens) {
-    this.exchange = exchange;
-    this.cache = cache;
-    this.ownedTokens = ownedTokens;
+  private AzureWorkloadIdentityCredential(Shared.Ref<AzureSession> ref, AutoCloseable registration) {
+    this.ref = ref;
+    this.session = ref.get();
+    this.registration = registration;
   }
 
   /**
@@ -70,6 +78,7 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
    * {@code AZURE_CLIENT_ID}, {@code AZURE_TENANT_ID}, {@code AZURE_FEDERATED_TOKEN_FILE} and
    * {@code AZURE_AUTHORITY_HOST} (a system property of the same name wins). No network call.
    *
+   * @return the credential; close it at shutdown
    * @throws ConfigurationException if a variable is missing or malformed; the message says why the
    *     pod lacks it and how to fix that
    */
@@ -77,90 +86,146 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
     return builder().build();
   }
 
-  /** A builder; every setting not given falls back to the environment, then to the default. */
+  /**
+   * A builder; every setting not given falls back to the environment, then to the default.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
   /**
-   * An access token for the request's scopes, from the cache when one is valid (the returned {@code
-   * Mono} is then already complete), else from Entra ID. Errors are {@link
-   * WorkloadIdentityException}s: {@link AzureTokenException} and its subtypes for Entra's answers,
-   * {@code TokenFileException} and friends for the projected token.
+   * An access token for the request, from the cache when one is valid (the returned {@code Mono} then
+   * completes at once), else from Entra ID. Errors are {@link WorkloadIdentityException}s: {@link
+   * AzureTokenException} for Entra's answers and refused requests, {@code TokenFileException} and
+   * friends for the projected token; {@link IllegalArgumentException} for a request without scopes;
+   * {@link IllegalStateException} after {@link #close()}.
+   *
+   * @param request the scopes (and tenant, claims, CAE flag) the token is for
+   * @return the token; for a request seen before, the same {@code Mono} instance each time
    */
   @Override
   public Mono<AccessToken> getToken(TokenRequestContext request) {
-    return Mono.defer(() -> {
-      CompletableFuture<AccessToken> f = cache.getAsync(ScopeKey.of(request));
-      if (f.isDone() && !f.isCompletedExceptionally()) {
-        return Mono.just(f.join());
-      }
-      return Mono.fromFuture(f).onErrorMap(CompletionException.class, e -> e.getCause() == null ? e : e.getCause());
-    });
+    if (closed) {
+      return Mono.error(closedError());
+    }
+    try {
+      return session.lookup(request).mono();
+    } catch (RuntimeException e) {
+      return Mono.error(e);
+    }
   }
 
   /**
    * Like {@link #getToken}, blocking while no valid token is cached.
    *
+   * @param request the scopes (and tenant, claims, CAE flag) the token is for
+   * @return a token that is not expired
    * @throws WorkloadIdentityException as {@link #getToken}
+   * @throws IllegalArgumentException if the request names no scope
+   * @throws IllegalStateException after {@link #close()}
    */
   @Override
   public AccessToken getTokenSync(TokenRequestContext request) {
-    return cache.get(ScopeKey.of(request));
+    if (closed) {
+      throw closedError();
+    }
+    return session.lookup(request).get();
   }
 
-  /** Stops background refreshes, and the token-file watching when this credential opened the file. Idempotent. */
+  /**
+   * Gives up this credential's share of the session: the last credential sharing it stops the
+   * background refresh and releases the token-file watch and the HTTP client's threads and
+   * connections (a client given to {@link Builder#httpClient} stays open: it is the caller's).
+   * Idempotent.
+   */
   @Override
   public void close() {
-    cache.close();
-    if (ownedTokens != null) {
-      ownedTokens.close();
+    if (closed) {
+      return;
     }
+    closed = true;
+    try {
+      registration.close();
+    } catch (Exception e) {
+      // Listeners.add's handle removes a list element; it does not throw
+    }
+    ref.close();
   }
 
-  /** The configuration (client ID, tenant, authority host, token file); never a token. */
+  /** The configuration (client ID, tenant, authority host, token file, allowed tenants); never a token. */
   @Override
   public String toString() {
-    return "AzureWorkloadIdentityCredential{" + exchange.describe() + "}";
+    return "AzureWorkloadIdentityCredential{" + session.settings().describe() + "}";
+  }
+
+  private static IllegalStateException closedError() {
+    return new IllegalStateException("This AzureWorkloadIdentityCredential is closed");
   }
 
   /**
    * Configures an {@link AzureWorkloadIdentityCredential}. Settings not given come from the
    * {@linkplain #environment environment}: {@code AZURE_CLIENT_ID}, {@code AZURE_TENANT_ID}, {@code
-   * AZURE_FEDERATED_TOKEN_FILE}, {@code AZURE_AUTHORITY_HOST}. Not thread-safe; {@link #build()} may
-   * be called more than once.
+   * AZURE_FEDERATED_TOKEN_FILE}, {@code AZURE_AUTHORITY_HOST}, {@code AZURE_ADDITIONALLY_ALLOWED_TENANTS};
+   * then from the defaults. Every setter rejects {@code null} with a {@link NullPointerException}
+   * naming the setting. Not thread-safe; {@link #build()} may be called more than once.
    */
   public static final class Builder {
-    private Environment environment = Environment.system();
-    private String clientId;
-    private String tenantId;
-    private String authorityHost;
-    private Path tokenFile;
-    private TokenSource tokenSource;
-    private HttpClient httpClient;
-    private HttpPipeline pipeline;
-    private Clock clock = Clock.systemUTC();
-    private RefreshPolicy refreshPolicy = RefreshPolicy.defaults();
-    private Boolean instanceDiscovery; // null: on for Microsoft's own clouds only
-    private CredentialCache.Listener<? super ScopeKey> listener;
+    private final AzureSettings.Values values = new AzureSettings.Values();
+    private CredentialCache.Listener<? super AzureTokenKey> listener;
 
     private Builder() {}
 
-    /** Where unset settings are read from. Default {@link Environment#system()}. */
+    /**
+     * Where unset settings are read from.
+     *
+     * @param environment the environment; default {@link Environment#system()}
+     * @return this builder
+     */
     public Builder environment(Environment environment) {
-      this.environment = Objects.requireNonNull(environment, "environment");
+      values.environment = Objects.requireNonNull(environment, "environment");
       return this;
     }
 
-    /** The application (client) ID of the app registration or user-assigned managed identity. */
+    /**
+     * The application (client) ID of the app registration or user-assigned managed identity.
+     *
+     * @param clientId the client ID; default {@code AZURE_CLIENT_ID}
+     * @return this builder
+     */
     public Builder clientId(String clientId) {
-      this.clientId = clientId;
+      values.clientId = Objects.requireNonNull(clientId, "clientId");
       return this;
     }
 
-    /** The directory (tenant) ID. */
+    /**
+     * The directory (tenant) ID, or a verified domain of the tenant.
+     *
+     * @param tenantId the tenant; default {@code AZURE_TENANT_ID}
+     * @return this builder
+     */
     public Builder tenantId(String tenantId) {
-      this.tenantId = tenantId;
+      values.tenantId = Objects.requireNonNull(tenantId, "tenantId");
+      return this;
+    }
+
+    /**
+     * Tenants a token request may name besides the configured one ({@link
+     * TokenRequestContext#setTenantId}); {@code "*"} allows any. A request naming any other tenant
+     * is refused before it is sent ({@link AzureTokenException.Reason#TENANT_NOT_ALLOWED}). Replaces
+     * earlier values. The application must also be multi-tenant and present in those tenants.
+     *
+     * @param tenants tenant IDs or domains, or {@code "*"}; default {@code
+     *     AZURE_ADDITIONALLY_ALLOWED_TENANTS} ({@code ;}-separated), else none
+     * @return this builder
+     */
+    public Builder additionallyAllowedTenants(String... tenants) {
+      Objects.requireNonNull(tenants, "additionallyAllowedTenants");
+      for (String t : tenants) {
+        Objects.requireNonNull(t, "additionallyAllowedTenants");
+      }
+      values.additionallyAllowedTenants = List.of(tenants);
       return this;
     }
 
@@ -169,60 +234,127 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
      * (the default), {@code https://login.chinacloudapi.cn/} (Azure China) or {@code
      * https://login.microsoftonline.us/} (Azure US Government); azure-identity's {@code
      * AzureAuthorityHosts} has them as constants.
+     *
+     * @param authorityHost the endpoint; default {@code AZURE_AUTHORITY_HOST}, else the public cloud
+     * @return this builder
      */
     public Builder authorityHost(String authorityHost) {
-      this.authorityHost = authorityHost;
+      values.authorityHost = Objects.requireNonNull(authorityHost, "authorityHost");
       return this;
     }
 
     /**
      * The projected token file; the credential watches it and closes the watch on {@link #close()}.
-     * Never hard-code it: webhook versions mount it at different paths.
+     * Never hard-code it: webhook versions mount it at different paths. Replaces a {@link #tokenSource}.
+     *
+     * @param tokenFile the file; default {@code AZURE_FEDERATED_TOKEN_FILE}
+     * @return this builder
      */
     public Builder tokenFile(Path tokenFile) {
-      this.tokenFile = tokenFile;
-      this.tokenSource = null;
+      values.tokenFile = Objects.requireNonNull(tokenFile, "tokenFile");
+      values.tokenSource = null;
       return this;
     }
 
-    /** Where the projected token comes from, instead of a file; the caller keeps ownership of it. */
+    /**
+     * Where the projected token comes from, instead of a file; the caller keeps ownership of it.
+     * Replaces a {@link #tokenFile}. Credentials share a session only with the same source object.
+     *
+     * @param tokenSource the source
+     * @return this builder
+     */
     public Builder tokenSource(TokenSource tokenSource) {
-      this.tokenSource = tokenSource;
-      this.tokenFile = null;
+      values.tokenSource = Objects.requireNonNull(tokenSource, "tokenSource");
+      values.tokenFile = null;
       return this;
     }
 
     /**
      * The azure-core HTTP client for token requests, for example one with a proxy, custom trust or
      * Netty ({@code new NettyAsyncHttpClientBuilder().build()} with {@code azure-core-http-netty} on
-     * the class path). Configure its timeouts. Default: azure-core's default client (the JDK one)
-     * with a 10 s connect and 30 s response timeout.
+     * the class path). It keeps its own timeouts ({@link #connectTimeout} and {@link #readTimeout}
+     * apply to the default client only) and stays open when the credential closes. Default: a JDK
+     * HTTP client the credential owns and stops on close. Replaces a {@link #pipeline}.
+     *
+     * @param httpClient the client; credentials share a session only with the same client object
+     * @return this builder
      */
     public Builder httpClient(HttpClient httpClient) {
-      this.httpClient = httpClient;
-      this.pipeline = null;
+      values.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+      values.pipeline = null;
       return this;
     }
 
     /**
      * A whole azure-core pipeline for token requests, used as the transport. Its policies apply as
      * they are, including any retry policy, which then adds to the credential's own backoff.
+     * Replaces an {@link #httpClient}.
+     *
+     * @param pipeline the pipeline; credentials share a session only with the same pipeline object
+     * @return this builder
      */
     public Builder pipeline(HttpPipeline pipeline) {
-      this.pipeline = pipeline;
-      this.httpClient = null;
+      values.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+      values.httpClient = null;
       return this;
     }
 
-    /** The wall clock for expiry decisions. Default {@link Clock#systemUTC()}. */
+    /**
+     * The wall clock for expiry decisions.
+     *
+     * @param clock the clock; default {@link Clock#systemUTC()}
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
+      values.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
-    /** When to refresh and how to back off after failures. Default {@link RefreshPolicy#defaults()}. */
+    /**
+     * When to refresh and how to back off after failures.
+     *
+     * @param refreshPolicy the policy; default {@link RefreshPolicy#defaults()}
+     * @return this builder
+     */
     public Builder refreshPolicy(RefreshPolicy refreshPolicy) {
-      this.refreshPolicy = Objects.requireNonNull(refreshPolicy, "refreshPolicy");
+      values.refreshPolicy = Objects.requireNonNull(refreshPolicy, "refreshPolicy");
+      return this;
+    }
+
+    /**
+     * The deadline of one exchange with Entra: its waiters get a retryable error then, and the
+     * exchange is interrupted.
+     *
+     * @param timeout positive; default 30 s
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder exchangeTimeout(Duration timeout) {
+      values.exchangeTimeout = positive(timeout, "exchangeTimeout");
+      return this;
+    }
+
+    /**
+     * How long the default HTTP client waits to connect to Entra.
+     *
+     * @param timeout positive; default 2 s
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder connectTimeout(Duration timeout) {
+      values.connectTimeout = positive(timeout, "connectTimeout");
+      return this;
+    }
+
+    /**
+     * How long the default HTTP client waits for Entra's response once the request is sent.
+     *
+     * @param timeout positive; default 5 s
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder readTimeout(Duration timeout) {
+      values.readTimeout = positive(timeout, "readTimeout");
       return this;
     }
 
@@ -230,56 +362,48 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
      * Whether MSAL may ask {@code login.microsoftonline.com} to validate the authority host. By
      * default it may for Microsoft's clouds (public, China, US Government) and may not for any other
      * host (a private or test authority), where that lookup would fail or leave the network.
+     *
+     * @param enabled whether instance discovery is on
+     * @return this builder
      */
     public Builder instanceDiscovery(boolean enabled) {
-      this.instanceDiscovery = enabled;
+      values.instanceDiscovery = enabled;
       return this;
     }
 
     /**
-     * Receives refresh, refresh-failure and token-rotation events (for metrics or logs). Called on
-     * the cache's threads; must be quick and must not throw.
-     */
-    public Builder listener(CredentialCache.Listener<Object> listener) {
-      this.listener = listener;
-      return this;
-    }
-
-    /**
-     * Builds the credential. No network call; the token file is first read by the first token request.
+     * Receives this credential's refresh, refresh-failure and token-rotation events (for metrics or
+     * logs), also for exchanges made for other credentials sharing its session. Called on the
+     * cache's threads; must be quick and must not throw.
      *
+     * @param listener the listener
+     * @return this builder
+     */
+    public Builder listener(CredentialCache.Listener<? super AzureTokenKey> listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Builds the credential, or joins the session of an identically configured one. No network call;
+     * the token file is first read by the first token request.
+     *
+     * @return the credential; close it at shutdown
      * @throws ConfigurationException if the client ID, tenant ID or token file is missing, or a value is malformed
      */
     public AzureWorkloadIdentityCredential build() {
-      String client = clientId != null && !clientId.isBlank() ? clientId.strip()
-          : Settings.get(environment, Settings.CLIENT_ID).orElse(null);
-      String tenant = tenantId != null && !tenantId.isBlank() ? tenantId.strip()
-          : Settings.get(environment, Settings.TENANT_ID).orElse(null);
-      String authority = authorityHost != null && !authorityHost.isBlank() ? authorityHost
-          : Settings.get(environment, Settings.AUTHORITY_HOST).orElse(Settings.DEFAULT_AUTHORITY_HOST);
-      Path file = tokenFile;
-      String fileVariable = null;
-      if (file == null && tokenSource == null) {
-        file = Settings.get(environment, Settings.TOKEN_FILE).map(Path::of).orElse(null);
-        fileVariable = Settings.TOKEN_FILE;
+      AzureSettings settings = values.resolve();
+      Shared.Ref<AzureSession> ref = AzureSession.acquire(settings);
+      AutoCloseable registration = listener == null ? () -> {} : ref.get().listeners().add(listener);
+      return new AzureWorkloadIdentityCredential(ref, registration);
+    }
+
+    private static Duration positive(Duration timeout, String name) {
+      Objects.requireNonNull(timeout, name);
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + timeout);
       }
-      List<String> problems = Settings.problems(client, tenant, file != null || tokenSource != null, authority);
-      if (!problems.isEmpty()) {
-        throw new ConfigurationException("Azure workload identity is not configured: " + String.join(" ", problems));
-      }
-      FileTokenSource owned = tokenSource == null
-          ? FileTokenSource.builder(file).variable(fileVariable).clock(clock).build() : null;
-      TokenSource tokens = owned != null ? owned : tokenSource;
-      HttpPipeline http = EntraHttp.pipeline(pipeline != null ? EntraHttp.asClient(pipeline) : httpClient);
-      String host = Settings.authorityHost(authority);
-      boolean discovery = instanceDiscovery != null ? instanceDiscovery : Settings.isMicrosoftCloud(host);
-      EntraExchange exchange = new EntraExchange(client, tenant, host, discovery, http, tokens, clock);
-      CredentialCache.Builder<ScopeKey, AccessToken> cache = CredentialCache.builder(exchange)
-          .name("azure").clock(clock).refreshPolicy(refreshPolicy).rotationsOf(tokens);
-      if (listener != null) {
-        cache.listener(listener);
-      }
-      return new AzureWorkloadIdentityCredential(exchange, cache.build(), owned);
+      return timeout;
     }
   }
 }

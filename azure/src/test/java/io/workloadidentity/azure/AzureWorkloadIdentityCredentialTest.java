@@ -30,6 +30,9 @@ import org.junit.jupiter.api.Test;
 
 /** The credential against the testkit's Entra ID over real HTTPS, with the real azure-identity stack. */
 class AzureWorkloadIdentityCredentialTest extends EntraFixture {
+  /** MSAL states expiry in whole seconds. */
+  private static final org.assertj.core.data.TemporalUnitOffset SECOND =
+      org.assertj.core.api.Assertions.within(1500, java.time.temporal.ChronoUnit.MILLIS);
 
   @Test
   void anSdkStyleCallGetsATokenAndEntraSeesTheTrimmedProjectedToken() {
@@ -78,12 +81,14 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
         .build());
     Instant start = clock.instant();
     List<String> tokens = new ArrayList<>();
+    List<Instant> refreshAts = new ArrayList<>();
 
     for (int i = 0; i < 20; i++) {
       clock.set(start.plus(Duration.ofMinutes(3L * i)));
       AccessToken token = i % 2 == 0 ? credential.getTokenSync(VAULT_REQUEST) : credential.getToken(VAULT_REQUEST).block();
       assertThat(token.getExpiresAt().toInstant()).isAfter(clock.instant());
       tokens.add(SecretLeakGuard.secret(token.getToken()));
+      refreshAts.add(token.getRefreshAt().toInstant());
       if (i == 0) {
         events.awaitRefreshed();
       }
@@ -96,6 +101,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     // again every 30 s (120 requests in this hour). Here: the first one, and one refresh at 80%.
     assertThat(posts()).hasSize(2);
     assertThat(Duration.between(start, posts().get(1).receivedAt())).isEqualTo(Duration.ofMinutes(48));
+    assertThat(refreshAts.get(0)).isCloseTo(start.plusMillis(3599_000L * 8 / 10), SECOND); // our refresh point, 47:59
     assertThat(tokens.subList(0, 17)).containsOnly(tokens.get(0)); // the 48-minute call is served, not held
     assertThat(tokens.subList(17, 20)).doesNotContain(tokens.get(0)).containsOnly(tokens.get(17));
     assertThat(events.failures()).isEmpty();
@@ -122,8 +128,11 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
             .maximumLifetime(Duration.ofHours(24)).build()) // the default 12 h cap would refresh earlier
         .build());
     Instant start = clock.instant();
-    SecretLeakGuard.secret(credential.getTokenSync(VAULT_REQUEST).getToken());
+    AccessToken first = credential.getTokenSync(VAULT_REQUEST);
+    SecretLeakGuard.secret(first.getToken());
     events.awaitRefreshed();
+    // What azure-core's token cache above us reads: the point at which we will have a new token.
+    assertThat(first.getRefreshAt().toInstant()).isCloseTo(start.plus(expected), SECOND);
 
     clock.set(start.plus(expected).minusSeconds(30));
     volume.rotateIfDue(); // the kubelet has rotated the projected token many times by then
@@ -178,18 +187,30 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
   }
 
   @Test
-  void aRejectionAsOutsideTheTimeRangeRereadsTheFileAndRetriesOnce() throws Exception {
+  void aTimeRangeRejectionRereadsTheFileAndTheCacheRetriesWithTheRotatedToken() throws Exception {
     // The kubelet has just rotated the file, but the source still holds the old token (no watch
     // event yet): Entra refuses the old one with AADSTS700024.
-    try (io.workloadidentity.core.FileTokenSource source = io.workloadidentity.core.FileTokenSource
+    try (io.workloadidentity.core.FileTokenSource file = io.workloadidentity.core.FileTokenSource
         .builder(volume.tokenFile()).clock(clock).watch(false).build()) {
+      io.workloadidentity.testkit.CountingTokenSource source = io.workloadidentity.testkit.CountingTokenSource.of(file);
       AzureWorkloadIdentityCredential credential = closeLater(builder().tokenSource(source).build());
-      ProjectedToken old = source.token();
+      ProjectedToken old = file.token();
       clock.advance(Duration.ofMinutes(10));
       ProjectedToken rotated = volume.rotate();
       SecretLeakGuard.secret(rotated.value());
       entra.faults().failNext(1, Fault.error(401, "AADSTS700024", "Client assertion is not within its valid time range."));
 
+      AzureTokenException rejected = (AzureTokenException) SecretLeakGuard.inspect(
+          org.assertj.core.api.Assertions.catchThrowable(() -> credential.getTokenSync(VAULT_REQUEST)));
+
+      // One attempt, one request: the exchange re-read the file and left the retry to the cache.
+      assertThat(rejected.reason()).isEqualTo(AzureTokenException.Reason.ASSERTION_TIME_RANGE);
+      assertThat(rejected.tokenRejected()).isTrue();
+      assertThat(rejected.retryable()).isTrue();
+      assertThat(source.refreshes()).isEqualTo(1);
+      assertThat(posts()).extracting(ReceivedRequest::status).containsExactly(401);
+
+      clock.advance(Duration.ofSeconds(2)); // past the first backoff step (at most 1 s)
       AccessToken token = credential.getTokenSync(VAULT_REQUEST);
 
       assertThat(entra.verifyAccessToken(SecretLeakGuard.secret(token.getToken())).getAudience())
@@ -200,23 +221,24 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
   }
 
   @Test
-  void aSecondTimeRangeRejectionIsTypedAfterExactlyOneRetry() {
+  void aTimeRangeRejectionIsTypedRetryableAndTokenRejectedAfterOneRequest() {
     AzureWorkloadIdentityCredential credential = credential();
-    entra.faults().failNext(2, Fault.error(401, "AADSTS700024", "Client assertion is not within its valid time range."));
+    entra.faults().failNext(1, Fault.error(401, "AADSTS700024", "Client assertion is not within its valid time range."));
 
     Throwable t = SecretLeakGuard.inspect(org.assertj.core.api.Assertions.catchThrowable(
         () -> credential.getTokenSync(VAULT_REQUEST)));
 
-    assertThat(t).isInstanceOf(AssertionTimeRangeException.class);
-    AssertionTimeRangeException e = (AssertionTimeRangeException) t;
+    assertThat(t).isInstanceOf(AzureTokenException.class);
+    AzureTokenException e = (AzureTokenException) t;
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.ASSERTION_TIME_RANGE);
     assertThat(e.code()).contains("AADSTS700024");
     assertThat(e.oauthError()).contains("invalid_client");
     assertThat(e.httpStatus()).hasValue(401);
-    assertThat(e.retryable()).isFalse();
+    assertThat(e.retryable()).isTrue();
+    assertThat(e.tokenRejected()).isTrue();
     assertThat(e.correlationId()).isPresent();
-    assertThat(e.getMessage()).contains("skewed", "kubelet", "after re-reading the token file and retrying once",
-        "exp " + volume.current().expiresAt());
-    assertThat(posts()).hasSize(2);
+    assertThat(e.advice()).contains("skewed", "kubelet", "re-read", "exp " + volume.current().expiresAt());
+    assertThat(posts()).hasSize(1);
   }
 
   @Test
@@ -249,10 +271,15 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     Throwable t = SecretLeakGuard.inspect(org.assertj.core.api.Assertions.catchThrowable(
         () -> credential.getTokenSync(VAULT_REQUEST)));
 
-    assertThat(t).isInstanceOf(AssertionTimeRangeException.class)
+    assertThat(t).isInstanceOf(AzureTokenException.class)
         .hasMessageContaining("has itself expired")
         .hasMessageContaining("the kubelet stopped rotating it, or this machine's clock is wrong")
         .hasMessageContaining("/var/run/secrets/azure/tokens/azure-identity-token");
+    AzureTokenException e = (AzureTokenException) t;
+    // "Expired even after re-reading the file" is retryable on every cloud: a rotation ends the backoff.
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.ASSERTION_TIME_RANGE);
+    assertThat(e.retryable()).isTrue();
+    assertThat(e.tokenRejected()).isTrue();
     assertThat(posts()).hasSize(1);
   }
 
@@ -285,6 +312,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     }
 
     AzureTokenException outage = (AzureTokenException) SecretLeakGuard.inspect(events.awaitFailure());
+    assertThat(outage.reason()).isEqualTo(AzureTokenException.Reason.UNAVAILABLE);
     assertThat(outage.retryable()).isTrue();
     assertThat(outage.httpStatus()).hasValue(503);
     assertThat(outage.code()).contains("AADSTS90033");

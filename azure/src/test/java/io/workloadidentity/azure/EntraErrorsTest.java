@@ -22,7 +22,7 @@ class EntraErrorsTest extends EntraFixture {
     assertThat(t).isInstanceOf(AzureTokenException.class);
     AzureTokenException e = (AzureTokenException) t;
     assertThat(e.cloud()).isEqualTo("azure");
-    assertThat(e.getMessage()).contains(e.explanation()).doesNotContain(volume.current().value());
+    assertThat(e.getMessage()).contains(e.advice()).doesNotContain(volume.current().value());
     return e;
   }
 
@@ -34,13 +34,13 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
-    assertThat(e).isInstanceOf(FederatedCredentialMismatchException.class);
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.FEDERATED_CREDENTIAL_MISMATCH);
     assertThat(e.code()).contains("AADSTS70021");
     assertThat(e.oauthError()).contains("invalid_request");
     assertThat(e.httpStatus()).hasValue(400);
     assertThat(e.retryable()).isFalse();
     assertThat(e.correlationId()).isPresent();
-    assertThat(e.explanation())
+    assertThat(e.advice())
         .contains("issuer \"" + token.issuer() + "\"", "subject \"" + SUBJECT + "\"",
             "audience \"api://AzureADTokenExchange\"", "client ID " + CLIENT)
         .contains("case-sensitive", "trailing slash");
@@ -52,11 +52,11 @@ class EntraErrorsTest extends EntraFixture {
   void unknownApplicationIsApplicationNotFound() {
     AzureTokenException e = failure(closeLater(builder().clientId("00000000-0000-0000-0000-000000000000").build()));
 
-    assertThat(e).isInstanceOf(ApplicationNotFoundException.class);
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.APPLICATION_NOT_FOUND);
     assertThat(e.code()).contains("AADSTS700016");
     assertThat(e.oauthError()).contains("unauthorized_client");
     assertThat(e.retryable()).isFalse();
-    assertThat(e.explanation()).contains("AZURE_CLIENT_ID", "azure.workload.identity/client-id",
+    assertThat(e.advice()).contains("AZURE_CLIENT_ID", "azure.workload.identity/client-id",
         "00000000-0000-0000-0000-000000000000", "principal (object) ID is not its client ID");
     assertThat(posts()).hasSize(1);
     assertThat(posts().get(0).form()).containsEntry("client_id", "00000000-0000-0000-0000-000000000000");
@@ -66,11 +66,11 @@ class EntraErrorsTest extends EntraFixture {
   void unknownTenantIsTenantNotFound() {
     AzureTokenException e = failure(closeLater(builder().tenantId("contoso.onmicrosoft.com").build()));
 
-    assertThat(e).isInstanceOf(TenantNotFoundException.class);
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.TENANT_NOT_FOUND);
     assertThat(e.code()).contains("AADSTS90002");
     assertThat(e.httpStatus()).hasValue(400);
     assertThat(e.retryable()).isFalse();
-    assertThat(e.explanation()).contains("contoso.onmicrosoft.com", "AZURE_TENANT_ID", "AZURE_AUTHORITY_HOST");
+    assertThat(e.advice()).contains("contoso.onmicrosoft.com", "AZURE_TENANT_ID", "AZURE_AUTHORITY_HOST");
     assertThat(entra.requests(FakeEntraId.tokenPath("contoso.onmicrosoft.com"))).hasSize(1);
   }
 
@@ -83,11 +83,13 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
-    assertThat(e).isInstanceOf(AssertionTimeRangeException.class);
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.ASSERTION_TIME_RANGE);
+    assertThat(e.retryable()).isTrue();
+    assertThat(e.tokenRejected()).isTrue();
     assertThat(e.code()).contains("AADSTS700024");
     assertThat(e.httpStatus()).hasValue(401);
     assertThat(e.getMessage()).contains("Current time:", "this machine's time is " + clock.instant(), "skewed");
-    assertThat(posts()).extracting(ReceivedRequest::status).containsExactly(401, 401); // one re-read, one retry
+    assertThat(posts()).extracting(ReceivedRequest::status).containsExactly(401); // the cache retries, not the exchange
   }
 
   @Test
@@ -96,10 +98,11 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
-    assertThat(e.getClass()).isEqualTo(AzureTokenException.class);
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.INVALID_SIGNATURE);
     assertThat(e.code()).contains("AADSTS700027");
     assertThat(e.retryable()).isFalse();
-    assertThat(e.explanation()).contains("signature", cluster.issuer(), "JWKS");
+    assertThat(e.tokenRejected()).isTrue(); // a token signed with a key Entra knows may pass
+    assertThat(e.advice()).contains("signature", cluster.issuer(), "JWKS");
   }
 
   @Test
@@ -108,9 +111,10 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.ISSUER_UNREACHABLE);
     assertThat(e.code()).contains("AADSTS50166");
     assertThat(e.retryable()).isTrue();
-    assertThat(e.explanation()).contains(cluster.issuer(), "reachable from the internet");
+    assertThat(e.advice()).contains(cluster.issuer(), "reachable from the internet");
   }
 
   @Test
@@ -119,11 +123,11 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
-    assertThat(e.getClass()).isEqualTo(AzureTokenException.class);
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.THROTTLED);
     assertThat(e.code()).contains("AADSTS90055");
     assertThat(e.httpStatus()).hasValue(429);
     assertThat(e.retryable()).isTrue();
-    assertThat(e.explanation()).contains("throttling", "backoff");
+    assertThat(e.advice()).contains("throttling", "backoff");
     assertThat(posts()).hasSize(1);
   }
 
@@ -133,6 +137,7 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.UNAVAILABLE);
     assertThat(e.code()).contains("AADSTS90033");
     assertThat(e.oauthError()).contains("temporarily_unavailable");
     assertThat(e.httpStatus()).hasValue(503);
@@ -157,6 +162,7 @@ class EntraErrorsTest extends EntraFixture {
 
     AzureTokenException e = failure(credential());
 
+    assertThat(e.reason()).isEqualTo(AzureTokenException.Reason.NETWORK);
     assertThat(e.httpStatus()).isEmpty();
     assertThat(e.code()).isEmpty();
     assertThat(e.retryable()).isTrue();
@@ -187,6 +193,7 @@ class EntraErrorsTest extends EntraFixture {
     entra.clearFederatedCredentials(TENANT, CLIENT);
     AzureWorkloadIdentityCredential credential = credential();
     Throwable t = SecretLeakGuard.inspect(catchThrowable(() -> credential.getToken(VAULT_REQUEST).block()));
-    assertThat(t).isInstanceOf(FederatedCredentialMismatchException.class);
+    assertThat(t).isInstanceOf(AzureTokenException.class);
+    assertThat(((AzureTokenException) t).reason()).isEqualTo(AzureTokenException.Reason.FEDERATED_CREDENTIAL_MISMATCH);
   }
 }

@@ -3,7 +3,6 @@ package io.workloadidentity.azure;
 import com.azure.core.credential.TokenRequestContext;
 import com.azure.core.http.HttpClient;
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
-import io.workloadidentity.azure.internal.ScopeKey;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.testkit.CacheEvents;
 import io.workloadidentity.testkit.FakeEntraId;
@@ -18,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,7 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A cluster, its projected volume and a fake Entra ID sharing one test clock, and a credential
- * builder pointed at them over HTTPS with the JDK client trusting the testkit CA.
+ * builder pointed at them over HTTPS. The credential uses its own default HTTP client (the one users
+ * get); the JVM's default SSL context trusts the testkit CA during each test, as a pod's trust store
+ * trusts Entra's.
  */
 @ExtendWith(SecretLeakGuard.class)
 abstract class EntraFixture {
@@ -45,9 +47,11 @@ abstract class EntraFixture {
   /** Cache events, so tests wait for background refreshes instead of sleeping. */
   final CacheEvents events = CacheEvents.withTimeout(WAIT);
   private final List<AutoCloseable> closeables = new ArrayList<>();
+  private SSLContext previousDefault;
+  private HttpClient trusting;
 
   @BeforeEach
-  void startFixture() {
+  void startFixture() throws Exception {
     clock = TestClock.create();
     cluster = KubernetesCluster.builder().clock(clock).build();
     entra = FakeEntraId.builder().clock(clock).build();
@@ -57,13 +61,19 @@ abstract class EntraFixture {
     closeables.add(volume);
     closeables.add(entra);
     closeables.add(cluster);
+    previousDefault = SSLContext.getDefault();
+    SSLContext.setDefault(entra.sslContext()); // the testkit CA signs every fake's certificate
     // closeLater() puts credentials in front, so they stop before the servers they talk to.
   }
 
   @AfterEach
   void stopFixture() throws Exception {
-    for (AutoCloseable c : closeables) { // newest first
-      c.close();
+    try {
+      for (AutoCloseable c : closeables) { // newest first
+        c.close();
+      }
+    } finally {
+      SSLContext.setDefault(previousDefault);
     }
   }
 
@@ -79,7 +89,6 @@ abstract class EntraFixture {
         .clientId(CLIENT)
         .authorityHost(entra.authorityHost())
         .instanceDiscovery(false)
-        .httpClient(trustingClient())
         .clock(clock)
         .tokenFile(volume.tokenFile())
         .listener(events);
@@ -94,8 +103,12 @@ abstract class EntraFixture {
     return c;
   }
 
+  /** An azure-core client trusting the testkit CA, for a resource server the test calls; one per test. */
   HttpClient trustingClient() {
-    return new JdkHttpClientBuilder(java.net.http.HttpClient.newBuilder().sslContext(entra.sslContext())).build();
+    if (trusting == null) {
+      trusting = new JdkHttpClientBuilder(java.net.http.HttpClient.newBuilder().sslContext(entra.sslContext())).build();
+    }
+    return trusting;
   }
 
   /** The token requests Entra received, oldest first. */
@@ -108,7 +121,7 @@ abstract class EntraFixture {
     return posts().stream().map(r -> r.form().get("client_assertion")).toList();
   }
 
-  static ScopeKey key(String scope) {
-    return ScopeKey.of(new TokenRequestContext().addScopes(scope));
+  static AzureTokenKey key(String scope) {
+    return AzureTokenKey.of(new TokenRequestContext().addScopes(scope));
   }
 }

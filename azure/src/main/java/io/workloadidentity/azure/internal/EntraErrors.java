@@ -2,42 +2,48 @@ package io.workloadidentity.azure.internal;
 
 import com.microsoft.aad.msal4j.MsalClientException;
 import com.microsoft.aad.msal4j.MsalServiceException;
-import io.workloadidentity.azure.ApplicationNotFoundException;
-import io.workloadidentity.azure.AssertionTimeRangeException;
 import io.workloadidentity.azure.AzureTokenException;
-import io.workloadidentity.azure.FederatedCredentialMismatchException;
-import io.workloadidentity.azure.TenantNotFoundException;
+import io.workloadidentity.azure.AzureTokenException.Reason;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.core.internal.Redaction;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Turns what azure-identity throws into our typed exceptions. azure-identity wraps the MSAL service
- * exception up to three levels deep ({@code RuntimeException -> RuntimeException ->
- * ExecutionException -> MsalServiceException}) and the {@code AADSTS} code exists only in the message
- * text (MSAL does not expose {@code error_codes}), so the chain is walked and the message parsed.
+ * Turns what azure-identity throws into {@link AzureTokenException}s with a {@link Reason}.
+ * azure-identity wraps the MSAL service exception up to three levels deep ({@code RuntimeException
+ * -> RuntimeException -> ExecutionException -> MsalServiceException}) and the {@code AADSTS} code
+ * exists only in the message text (MSAL does not expose {@code error_codes}), so the chain is walked
+ * and the message parsed.
  */
 public final class EntraErrors {
-  private static final Pattern AADSTS = Pattern.compile("AADSTS(\\d+)");
+  private static final Pattern AADSTS = Pattern.compile("AADSTS(\\d{1,9})");
   /** MSAL's text for a response whose body is not Entra's JSON: the status is only in the message. */
   private static final Pattern STATUS_IN_TEXT = Pattern.compile("status code:? (\\d{3})");
   /** Entra appends "Trace ID: ... Correlation ID: ... Timestamp: ...", sometimes after a line break. */
-  private static final Pattern TRACE = Pattern.compile("\\s*Trace ID:");
-  /** Anything shaped like a JWT: never echo one, whatever a server put in its error text. */
-  private static final Pattern JWT = Pattern.compile("eyJ[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
+  private static final String TRACE = "Trace ID:";
+  /** Entra's descriptions are a few hundred characters; anything longer is cut before it is looked at. */
+  private static final int MAX_DESCRIPTION = 600;
 
-  /** Who asked: the identity, the authority and the token that was sent (when known), for messages. */
+  /**
+   * Who asked: the identity, the tenant the request went to, the authority and the token that was
+   * sent (when known), for messages.
+   */
   public record Request(String clientId, String tenantId, String authorityHost, ProjectedToken sent, String tokenSource,
-      Instant now, boolean retried) {}
+      Instant now) {}
 
   private EntraErrors() {}
 
   /**
    * The typed exception for a failed token request. A {@link WorkloadIdentityException} anywhere in
    * the chain (the token source failed while azure-identity asked for the assertion) is returned as is.
+   *
+   * @param failure what azure-identity threw
+   * @param request who asked, for the message
+   * @return the typed exception
    */
   public static WorkloadIdentityException map(Throwable failure, Request request) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -52,8 +58,7 @@ public final class EntraErrors {
     IOException io = find(failure, IOException.class);
     if (io != null) {
       return new AzureTokenException("Could not reach Entra ID at " + request.authorityHost() + ": "
-          + io.getClass().getSimpleName() + ": " + clean(io.getMessage()) + ". " + NETWORK, null, null, -1, null,
-          NETWORK, true, failure);
+          + Redaction.describe(io) + ". " + NETWORK, Reason.NETWORK, null, null, -1, null, NETWORK, true, false, failure);
     }
     Throwable root = failure;
     while (root.getCause() != null && root.getCause() != root
@@ -62,20 +67,50 @@ public final class EntraErrors {
     }
     // MSAL's own client-side failures (an unparsable success response, ...) are transient server glitches.
     boolean retryable = find(failure, MsalClientException.class) != null;
-    String explanation = retryable
+    String advice = retryable
         ? "Entra ID's response could not be processed; this is retried with backoff."
         : "The token request was refused before it was sent; check the builder configuration and the scopes requested.";
     return new AzureTokenException("Token request to Entra ID for client ID " + request.clientId() + " failed: "
-        + root.getClass().getSimpleName() + ": " + clean(root.getMessage()) + ". " + explanation,
-        null, null, -1, null, explanation, retryable, failure);
+        + Redaction.describe(root) + ". " + advice, retryable ? Reason.INVALID_RESPONSE : Reason.INVALID_REQUEST,
+        null, null, -1, null, advice, retryable, false, failure);
+  }
+
+  /**
+   * The refusal of a request naming a tenant the credential may not ask for; nothing was sent.
+   *
+   * @param requested the tenant the request named
+   * @param settings the credential's settings
+   * @return the exception (not retryable: only a configuration change helps)
+   */
+  public static AzureTokenException tenantNotAllowed(String requested, AzureSettings settings) {
+    String tenant = Redaction.escape(requested);
+    String advice = "To let this credential request tokens for tenant " + tenant + ", build it with"
+        + " AzureWorkloadIdentityCredential.builder().additionallyAllowedTenants(\"" + tenant + "\") (or \"*\" for any"
+        + " tenant), or set " + AzureSettings.ADDITIONALLY_ALLOWED_TENANTS + "; the application (client ID "
+        + settings.clientId() + ") must also be multi-tenant and present in that tenant.";
+    return new AzureTokenException("The token request names tenant " + tenant + ", but this credential is configured"
+        + " for tenant " + settings.tenantId() + " and " + tenant + " is not among its additionally allowed tenants; the"
+        + " request was not sent. " + advice, Reason.TENANT_NOT_ALLOWED, null, null, -1, null, advice, false, false, null);
+  }
+
+  /**
+   * The refusal of a request this credential cannot make as asked; nothing was sent.
+   *
+   * @param what what is wrong with it, a sentence
+   * @param advice what to do instead
+   * @return the exception (not retryable)
+   */
+  public static AzureTokenException invalidRequest(String what, String advice) {
+    return new AzureTokenException(what + " The request was not sent. " + advice, Reason.INVALID_REQUEST, null, null,
+        -1, null, advice, false, false, null);
   }
 
   private static AzureTokenException fromService(MsalServiceException e, Request request) {
     String description = clean(e.getMessage());
-    String oauth = e.errorCode() == null || "unknown".equals(e.errorCode()) ? null : e.errorCode();
+    String oauth = e.errorCode() == null || "unknown".equals(e.errorCode()) ? null : Redaction.escape(e.errorCode());
     int status = e.statusCode() != null ? e.statusCode() : statusFromText(e.getMessage());
-    String correlation = e.correlationId();
-    Matcher m = AADSTS.matcher(String.valueOf(e.getMessage()));
+    String correlation = e.correlationId() == null ? null : Redaction.escape(e.correlationId());
+    Matcher m = AADSTS.matcher(description);
     int code = m.find() ? Integer.parseInt(m.group(1)) : -1;
     String errorCode = code >= 0 ? "AADSTS" + code : oauth;
     String headline = "Entra ID refused the token request for client ID " + request.clientId() + " in tenant "
@@ -84,9 +119,13 @@ public final class EntraErrors {
     String said = description.isEmpty() ? "" : " Entra said: \"" + description + "\"";
     String tail = said + (correlation == null ? "" : " Correlation ID: " + correlation + ".");
     ProjectedToken t = request.sent();
-    String iss = t == null ? "<the token's iss claim>" : t.issuer();
-    String sub = t == null ? "<the token's sub claim>" : t.subject();
-    String aud = t == null ? Settings.AUDIENCE : String.join(", ", t.audiences());
+    String iss = t == null ? "<the token's iss claim>" : Redaction.escape(t.issuer());
+    String sub = t == null ? "<the token's sub claim>" : Redaction.escape(t.subject());
+    String aud = t == null ? AzureSettings.AUDIENCE : Redaction.escape(String.join(", ", t.audiences()));
+    Reason reason;
+    String x;
+    boolean retryable = false;
+    boolean tokenRejected = false;
     switch (code) {
       case 70021, 700211, 700212, 700213 -> {
         String which = switch (code) {
@@ -95,45 +134,51 @@ public final class EntraErrors {
           case 700213 -> "A federated credential has the token's issuer but not its subject. ";
           default -> "";
         };
-        String x = which + "Register a federated identity credential on the application (or user-assigned managed"
+        reason = Reason.FEDERATED_CREDENTIAL_MISMATCH;
+        x = which + "Register a federated identity credential on the application (or user-assigned managed"
             + " identity) with client ID " + request.clientId() + " with exactly: issuer \"" + iss + "\", subject \""
             + sub + "\", audience \"" + aud + "\". Entra compares them as exact, case-sensitive strings: a missing or"
             + " extra trailing slash on the issuer, or another namespace or service-account name in the subject, is a"
             + " mismatch. A credential created in the last few minutes may still be propagating; this is retried"
             + " at the slowest backoff (every minute by default).";
-        return new FederatedCredentialMismatchException(headline + " " + x + tail, errorCode, oauth, status,
-            correlation, x, false, e);
       }
       case 700024 -> {
-        String x = "The token sent" + (t == null ? "" : " (iat " + t.issuedAt().map(Instant::toString).orElse("?")
+        reason = Reason.ASSERTION_TIME_RANGE;
+        retryable = true;
+        tokenRejected = true;
+        x = "The token sent" + (t == null ? "" : " (iat " + t.issuedAt().map(Instant::toString).orElse("?")
             + ", exp " + t.expiresAt() + ")") + " is outside the validity window by Entra's clock; this machine's time"
             + " is " + request.now() + ". Compare with Entra's current time in its message: if they differ, this node's"
             + " clock is skewed (check NTP); if the token has expired, the kubelet is not rotating " + request.tokenSource()
-            + "." + (request.retried() ? " This is after re-reading the token file and retrying once." : "");
-        return new AssertionTimeRangeException(headline + " " + x + tail, errorCode, oauth, status, correlation, x,
-            false, e);
+            + ". The token file was re-read; the next attempt is made as soon as a new token is seen.";
       }
       case 700016 -> {
-        String x = "There is no application with client ID " + request.clientId() + " in tenant " + request.tenantId()
-            + ". Check " + Settings.CLIENT_ID + " (the service account's azure.workload.identity/client-id annotation): it"
-            + " must be the application (client) ID of the app registration or user-assigned managed identity in this"
-            + " tenant; a managed identity's principal (object) ID is not its client ID.";
-        return new ApplicationNotFoundException(headline + " " + x + tail, errorCode, oauth, status, correlation, x,
-            false, e);
+        reason = Reason.APPLICATION_NOT_FOUND;
+        x = "There is no application with client ID " + request.clientId() + " in tenant " + request.tenantId()
+            + ". Check " + AzureSettings.CLIENT_ID + " (the service account's azure.workload.identity/client-id"
+            + " annotation): it must be the application (client) ID of the app registration or user-assigned managed"
+            + " identity in this tenant; a managed identity's principal (object) ID is not its client ID.";
       }
       case 90002 -> {
-        String x = "Tenant " + request.tenantId() + " does not exist at " + request.authorityHost() + ". Check "
-            + Settings.TENANT_ID + " (the azure.workload.identity/tenant-id annotation or the webhook's default tenant)"
-            + " and that " + Settings.AUTHORITY_HOST + " is your tenant's cloud (public, Azure China, Azure US"
-            + " Government).";
-        return new TenantNotFoundException(headline + " " + x + tail, errorCode, oauth, status, correlation, x, false, e);
+        reason = Reason.TENANT_NOT_FOUND;
+        x = "Tenant " + request.tenantId() + " does not exist at " + request.authorityHost() + ". Check "
+            + AzureSettings.TENANT_ID + " (the azure.workload.identity/tenant-id annotation or the webhook's default"
+            + " tenant) and that " + AzureSettings.AUTHORITY_HOST + " is your tenant's cloud (public, Azure China, Azure"
+            + " US Government).";
       }
       default -> {
-        String x = explain(code, status, oauth, iss);
-        boolean retryable = isRetryable(code, status, oauth);
-        return new AzureTokenException(headline + " " + x + tail, errorCode, oauth, status, correlation, x, retryable, e);
+        x = explain(code, status, oauth, iss);
+        retryable = isRetryable(code, status, oauth);
+        reason = code == 700027 ? Reason.INVALID_SIGNATURE : code == 50166 ? Reason.ISSUER_UNREACHABLE
+            : code == 70011 || code == 500011 ? Reason.INVALID_SCOPE
+            : code == 90055 || status == 429 ? Reason.THROTTLED
+            : retryable ? Reason.UNAVAILABLE : Reason.OTHER;
+        // An unknown signing key: a token signed with the cluster's new key may verify once Entra sees it.
+        tokenRejected = code == 700027;
       }
     }
+    return new AzureTokenException(headline + " " + x + tail, reason, errorCode, oauth, status, correlation, x,
+        retryable, tokenRejected, e);
   }
 
   private static String explain(int code, int status, String oauth, String iss) {
@@ -171,25 +216,21 @@ public final class EntraErrors {
   private static final String NETWORK = "Check DNS, egress rules and proxy settings for the authority host; this is"
       + " retried with backoff and a valid cached token keeps being served meanwhile.";
 
-  /** Entra's description without its trace/correlation/timestamp trailer, and without anything token-shaped. */
+  /** Entra's description without its trace/correlation/timestamp trailer, redacted and escaped. */
   static String clean(String description) {
     if (description == null) {
       return "";
     }
-    String d = description;
-    Matcher trace = TRACE.matcher(d);
-    if (trace.find()) {
-      d = d.substring(0, trace.start());
+    String d = description.length() > 4 * MAX_DESCRIPTION ? description.substring(0, 4 * MAX_DESCRIPTION) : description;
+    int trace = d.indexOf(TRACE);
+    if (trace >= 0) {
+      d = d.substring(0, trace);
     }
-    d = d.strip().replaceAll("\\s+", " ");
-    if (d.length() > 600) {
-      d = d.substring(0, 600) + "...";
+    d = d.strip();
+    if (d.length() > MAX_DESCRIPTION) {
+      d = d.substring(0, MAX_DESCRIPTION) + "...";
     }
-    return redact(d);
-  }
-
-  static String redact(String text) {
-    return text == null ? "" : JWT.matcher(text).replaceAll("<redacted>");
+    return Redaction.message(d.replace('\r', ' ').replace('\n', ' ').replace('\t', ' '));
   }
 
   private static int statusFromText(String text) {

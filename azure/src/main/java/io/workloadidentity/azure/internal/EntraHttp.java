@@ -8,18 +8,19 @@ import com.azure.core.http.HttpPipelineBuilder;
 import com.azure.core.http.HttpPipelineCallContext;
 import com.azure.core.http.HttpPipelineNextPolicy;
 import com.azure.core.http.HttpPipelineNextSyncPolicy;
+import com.azure.core.http.HttpRequest;
 import com.azure.core.http.HttpResponse;
 import com.azure.core.http.policy.HttpPipelinePolicy;
 import com.azure.core.util.BinaryData;
-import com.azure.core.util.HttpClientOptions;
+import com.azure.core.util.Context;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The HTTP pipeline of token requests: the caller's transport and nothing that retries.
+ * The HTTP pipeline of token requests: the transport and nothing that retries.
  *
  * <p>Retries belong to the credential cache, which backs off and keeps serving the valid token. The
  * stack below would otherwise multiply them: azure-identity's default {@code RetryPolicy} (3 retries,
@@ -28,50 +29,36 @@ import reactor.core.publisher.Mono;
  * {@code RetryPolicy}; {@link SuppressMsalRetry} stops MSAL's.
  */
 public final class EntraHttp {
-  /** Used only for the client this library creates; a caller's own client keeps its own timeouts. */
-  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
-  private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(30);
-
   private EntraHttp() {}
 
-  /** The pipeline for token requests over {@code client}, or a default client when {@code null}. */
+  /**
+   * The pipeline for token requests over {@code client}.
+   *
+   * @param client the transport: the caller's client, or this module's {@link JdkTransport}
+   * @return a pipeline without retries
+   */
   public static HttpPipeline pipeline(HttpClient client) {
-    return new HttpPipelineBuilder()
-        .httpClient(client != null ? client : defaultClient())
-        .policies(new SuppressMsalRetry())
-        .build();
+    return new HttpPipelineBuilder().httpClient(client).policies(new SuppressMsalRetry()).build();
   }
 
   /** A caller's whole pipeline used as the transport: its policies (and retries, if any) are the caller's choice. */
   public static HttpClient asClient(HttpPipeline pipeline) {
     return new HttpClient() {
       @Override
-      public Mono<HttpResponse> send(com.azure.core.http.HttpRequest request) {
+      public Mono<HttpResponse> send(HttpRequest request) {
         return pipeline.send(request);
       }
 
       @Override
-      public Mono<HttpResponse> send(com.azure.core.http.HttpRequest request, com.azure.core.util.Context context) {
+      public Mono<HttpResponse> send(HttpRequest request, Context context) {
         return pipeline.send(request, context);
       }
 
       @Override
-      public HttpResponse sendSync(com.azure.core.http.HttpRequest request, com.azure.core.util.Context context) {
+      public HttpResponse sendSync(HttpRequest request, Context context) {
         return pipeline.sendSync(request, context);
       }
     };
-  }
-
-  /**
-   * azure-core's default client (the JDK one with this module's dependencies, Netty or OkHttp if the
-   * application put one on the class path instead), with timeouts so that a hung connection cannot
-   * stall the refresh for good.
-   */
-  static HttpClient defaultClient() {
-    return HttpClient.createDefault(new HttpClientOptions()
-        .setConnectTimeout(CONNECT_TIMEOUT)
-        .setResponseTimeout(RESPONSE_TIMEOUT)
-        .setReadTimeout(RESPONSE_TIMEOUT));
   }
 
   /**
@@ -97,24 +84,29 @@ public final class EntraHttp {
         return response;
       }
       HttpHeaders headers = new HttpHeaders().setAllHttpHeaders(response.getHeaders()).set(HttpHeaderName.RETRY_AFTER, "1");
-      return new WithHeaders(response, headers);
+      try (response) {
+        return new Buffered(response.getRequest(), response.getStatusCode(), headers,
+            response.getBodyAsBinaryData().toBytes());
+      }
     }
   }
 
-  /** A response with different headers and the same status and body. */
-  private static final class WithHeaders extends HttpResponse {
-    private final HttpResponse delegate;
+  /** A response read in full: token responses are a few KiB, and MSAL reads them as one string anyway. */
+  static final class Buffered extends HttpResponse {
+    private final int status;
     private final HttpHeaders headers;
+    private final byte[] body;
 
-    WithHeaders(HttpResponse delegate, HttpHeaders headers) {
-      super(delegate.getRequest());
-      this.delegate = delegate;
+    Buffered(HttpRequest request, int status, HttpHeaders headers, byte[] body) {
+      super(request);
+      this.status = status;
       this.headers = headers;
+      this.body = body;
     }
 
     @Override
     public int getStatusCode() {
-      return delegate.getStatusCode();
+      return status;
     }
 
     @Override
@@ -135,32 +127,27 @@ public final class EntraHttp {
 
     @Override
     public Flux<ByteBuffer> getBody() {
-      return delegate.getBody();
+      return Flux.just(ByteBuffer.wrap(body).asReadOnlyBuffer());
     }
 
     @Override
     public BinaryData getBodyAsBinaryData() {
-      return delegate.getBodyAsBinaryData();
+      return BinaryData.fromBytes(body);
     }
 
     @Override
     public Mono<byte[]> getBodyAsByteArray() {
-      return delegate.getBodyAsByteArray();
+      return Mono.just(body.clone());
     }
 
     @Override
     public Mono<String> getBodyAsString() {
-      return delegate.getBodyAsString();
+      return getBodyAsString(StandardCharsets.UTF_8);
     }
 
     @Override
     public Mono<String> getBodyAsString(Charset charset) {
-      return delegate.getBodyAsString(charset);
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
+      return Mono.just(new String(body, charset));
     }
   }
 }

@@ -1,0 +1,268 @@
+package io.workloadidentity.azure.internal;
+
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.HttpHeader;
+import com.azure.core.http.HttpHeaders;
+import com.azure.core.http.HttpRequest;
+import com.azure.core.http.HttpResponse;
+import com.azure.core.http.ProxyOptions;
+import com.azure.core.util.BinaryData;
+import com.azure.core.util.Configuration;
+import com.azure.core.util.Context;
+import io.workloadidentity.core.internal.HttpDefaults;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.lang.reflect.Method;
+import java.net.Authenticator;
+import java.net.PasswordAuthentication;
+import java.net.Proxy;
+import java.net.ProxySelector;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import reactor.core.publisher.Mono;
+
+/**
+ * The HTTP client of a session that was given none: the JDK's {@code java.net.http} client, owned by
+ * the session and released by {@link #close()} at once, threads and sockets.
+ *
+ * <p>Why not azure-core's {@code JdkHttpClientBuilder}: it runs the client's tasks, and every body
+ * read with a read timeout, on azure-core's JVM-wide {@code azure-sdk-global-thread} pool, and it
+ * gives no way to stop the JDK client, whose selector thread and pooled connections then live until
+ * a garbage collection finds the client (100 create/close cycles left 52 threads and 122 file
+ * descriptors). Here the client runs on a pool this session owns, and {@link #close()} stops both.
+ *
+ * <p>Timeouts: {@code connectTimeout} to connect; {@code readTimeout} for the response to arrive
+ * after the request was sent; the body (a few KiB, at most {@link HttpDefaults#MAX_RESPONSE_BYTES})
+ * is read on the exchange thread, which the cache interrupts at the exchange deadline: the JDK
+ * client's {@code send} and body stream both answer interruption. The proxy is the one azure-core
+ * clients use ({@code HTTPS_PROXY}/{@code NO_PROXY}, or the {@code https.proxyHost} system
+ * properties), else the JDK default proxy selector.
+ */
+public final class JdkTransport implements HttpClient, AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(JdkTransport.class.getName());
+  /** The JDK refuses these request headers; it sets them itself. */
+  private static final Set<String> RESTRICTED = Set.of("connection", "content-length", "expect", "host", "upgrade");
+  private static final AtomicInteger IDS = new AtomicInteger();
+  /** Java 21+: {@code HttpClient.shutdownNow()}, public API; null before. */
+  private static final Method SHUTDOWN_NOW = shutdownNow();
+  /** How long {@link #close()} waits for the client's threads to end. */
+  private static final long CLOSE_WAIT_MILLIS = 1_000;
+
+  private final java.net.http.HttpClient client;
+  private final ThreadPoolExecutor executor;
+  private final Duration readTimeout;
+  private final Thread selector;
+
+  /**
+   * A new client with its own threads.
+   *
+   * @param connectTimeout time to establish a connection
+   * @param readTimeout time for the response to arrive once the request is sent
+   */
+  public JdkTransport(Duration connectTimeout, Duration readTimeout) {
+    this.readTimeout = readTimeout;
+    int id = IDS.incrementAndGet();
+    AtomicInteger threads = new AtomicInteger();
+    // A cached pool (the JDK client's own default) whose threads this session owns and stops.
+    this.executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+      Thread t = new Thread(r, "workload-identity-azure-http-" + id + "-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    java.net.http.HttpClient.Builder b = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1)
+        .connectTimeout(connectTimeout)
+        .executor(executor);
+    ProxyOptions proxy = ProxyOptions.fromConfiguration(Configuration.getGlobalConfiguration());
+    if (proxy != null) {
+      b.proxy(new Selector(proxy));
+      if (proxy.getUsername() != null && proxy.getPassword() != null) {
+        b.authenticator(new ProxyAuthenticator(proxy.getUsername(), proxy.getPassword()));
+      }
+    }
+    try {
+      this.client = b.build();
+    } catch (RuntimeException e) {
+      executor.shutdownNow();
+      throw e;
+    }
+    this.selector = selectorThread(client);
+  }
+
+  @Override
+  public HttpResponse sendSync(HttpRequest request, Context context) {
+    java.net.http.HttpRequest.Builder b;
+    try {
+      b = java.net.http.HttpRequest.newBuilder(request.getUrl().toURI()).timeout(readTimeout);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException("Not a URI: " + request.getUrl(), e);
+    }
+    for (HttpHeader h : request.getHeaders()) {
+      if (!RESTRICTED.contains(h.getName().toLowerCase(Locale.ROOT))) {
+        for (String v : h.getValuesList()) {
+          b.header(h.getName(), v);
+        }
+      }
+    }
+    BinaryData body = request.getBodyAsBinaryData();
+    b.method(request.getHttpMethod().name(),
+        body == null ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(body.toBytes()));
+    try {
+      java.net.http.HttpResponse<InputStream> r = client.send(b.build(), BodyHandlers.ofInputStream());
+      byte[] bytes;
+      try (InputStream in = r.body()) {
+        bytes = in.readNBytes(HttpDefaults.MAX_RESPONSE_BYTES + 1);
+      }
+      if (bytes.length > HttpDefaults.MAX_RESPONSE_BYTES) {
+        throw new IOException("Entra ID's response is larger than " + HttpDefaults.MAX_RESPONSE_BYTES + " bytes");
+      }
+      HttpHeaders headers = new HttpHeaders();
+      r.headers().map().forEach((name, values) -> headers.set(name, values));
+      return new EntraHttp.Buffered(request, r.statusCode(), headers, bytes);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the cache's deadline or close: let the exchange end
+      throw new UncheckedIOException(new InterruptedIOException("Interrupted while waiting for Entra ID"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** MSAL calls {@link #sendSync}; this is the same call, made when subscribed. */
+  @Override
+  public Mono<HttpResponse> send(HttpRequest request) {
+    return send(request, Context.NONE);
+  }
+
+  @Override
+  public Mono<HttpResponse> send(HttpRequest request, Context context) {
+    return Mono.fromCallable(() -> sendSync(request, context));
+  }
+
+  /**
+   * Stops the client: its connections close and its threads end; waits (about a second at most) for
+   * its selector thread to end. On Java 21+ through {@code HttpClient.shutdownNow()}. Java 17 to 20
+   * have no such method; there the client's selector thread is interrupted, which makes it close the
+   * client's selector and every connection and end (the loop of {@code
+   * jdk.internal.net.http.HttpClientImpl.SelectorManager} runs while its thread is not interrupted).
+   * Idempotent; never throws.
+   */
+  @Override
+  public void close() {
+    try {
+      if (SHUTDOWN_NOW != null) {
+        SHUTDOWN_NOW.invoke(client);
+      } else if (selector != null) {
+        selector.interrupt();
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.log(Level.DEBUG, () -> "Could not stop the JDK HTTP client: " + e);
+    }
+    executor.shutdownNow();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+    try {
+      if (selector != null) {
+        selector.join(CLOSE_WAIT_MILLIS);
+      }
+      executor.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JdkTransport{" + client + "}";
+  }
+
+  private static Method shutdownNow() {
+    try {
+      return java.net.http.HttpClient.class.getMethod("shutdownNow");
+    } catch (NoSuchMethodException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The selector thread of {@code client}: the JDK names it {@code HttpClient-<id>-SelectorManager},
+   * with the id that ends the client's {@code toString()} ("...(<id>)"), as the JDK's own tests use
+   * it. Null if not found (then, before Java 21, the client is released by garbage collection, as
+   * before; {@link #close()} does not wait for it).
+   */
+  private static Thread selectorThread(java.net.http.HttpClient client) {
+    String s = client.toString();
+    int open = s.lastIndexOf('(');
+    int close = s.lastIndexOf(')');
+    if (open < 0 || close < open) {
+      return null;
+    }
+    String name = "HttpClient-" + s.substring(open + 1, close) + "-SelectorManager";
+    ThreadGroup root = Thread.currentThread().getThreadGroup();
+    while (root.getParent() != null) {
+      root = root.getParent();
+    }
+    Thread[] all = new Thread[root.activeCount() + 16];
+    int n = root.enumerate(all, true);
+    for (int i = 0; i < n; i++) {
+      if (name.equals(all[i].getName())) {
+        return all[i];
+      }
+    }
+    LOG.log(Level.DEBUG, () -> "No thread named " + name + ": the JDK HTTP client is released by garbage collection");
+    return null;
+  }
+
+  /** azure-core's proxy settings as a JDK proxy selector, as azure-core's own JDK client applies them. */
+  private static final class Selector extends ProxySelector {
+    private final Proxy proxy;
+    private final Pattern nonProxyHosts;
+
+    Selector(ProxyOptions options) {
+      this.proxy = new Proxy(options.getType().toProxyType(), options.getAddress());
+      this.nonProxyHosts = options.getNonProxyHosts() == null ? null
+          : Pattern.compile(options.getNonProxyHosts(), Pattern.CASE_INSENSITIVE);
+    }
+
+    @Override
+    public List<Proxy> select(URI uri) {
+      String host = uri.getHost();
+      return nonProxyHosts != null && host != null && nonProxyHosts.matcher(host).matches()
+          ? List.of(Proxy.NO_PROXY) : List.of(proxy);
+    }
+
+    @Override
+    public void connectFailed(URI uri, SocketAddress address, IOException e) {
+      // nothing to remember: the next attempt is the cache's
+    }
+  }
+
+  private static final class ProxyAuthenticator extends Authenticator {
+    private final String user;
+    private final String password;
+
+    ProxyAuthenticator(String user, String password) {
+      this.user = user;
+      this.password = password;
+    }
+
+    @Override
+    protected PasswordAuthentication getPasswordAuthentication() {
+      return getRequestorType() == RequestorType.PROXY ? new PasswordAuthentication(user, password.toCharArray()) : null;
+    }
+  }
+}
