@@ -11,8 +11,11 @@ import java.util.Objects;
 public class CloudMisconfiguredException extends ConfigurationException {
   private static final long serialVersionUID = 1L;
 
+  /** The cloud's short name. */
   private final String cloud;
+  /** What is wrong, in the cloud module's words. */
   private final String reason;
+  /** The detection report (claims and paths, never a token). */
   private final String report;
 
   /**

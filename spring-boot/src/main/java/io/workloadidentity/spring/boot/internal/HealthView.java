@@ -17,7 +17,12 @@ public record HealthView(String status, Map<String, Object> details) {
   /** Not used yet. */
   public static final String UNKNOWN = "UNKNOWN";
 
-  /** Copies the details. */
+  /**
+   * Copies the details.
+   *
+   * @param status {@link #UP}, {@link #DOWN} or {@link #UNKNOWN}
+   * @param details JSON-friendly values, none null
+   */
   public HealthView {
     details = Map.copyOf(details);
   }
