@@ -6,6 +6,7 @@ import io.workloadidentity.core.WorkloadIdentity;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -44,7 +45,7 @@ public final class WorkloadIdentityDetection {
       WorkloadIdentityDetection d = new WorkloadIdentityDetection(environment, clock, identity.detections(),
           identity.report());
       LOG.log(Level.INFO, "Workload identity: " + d.detections.stream()
-          .map(x -> x.cloud() + " " + x.status().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '))
+          .map(x -> x.cloud() + " " + x.status().name().toLowerCase(Locale.ROOT).replace('_', ' '))
           .collect(Collectors.joining(", ")));
       return d;
     }

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
 
 /**
  * What one cloud's credentials are doing, learnt from their cache's events alone (a health check
@@ -62,7 +63,7 @@ public final class CredentialStatus implements CredentialCache.Listener<Object> 
     update(key, old -> old == null ? new KeyState(0, 0, 0, f) : new KeyState(old.obtainedAt, old.expiresAt, old.hardExpiry, f));
   }
 
-  private void update(Object key, java.util.function.UnaryOperator<KeyState> change) {
+  private void update(Object key, UnaryOperator<KeyState> change) {
     if (key == null || (keys.size() >= MAX_KEYS && !keys.containsKey(key))) {
       return;
     }

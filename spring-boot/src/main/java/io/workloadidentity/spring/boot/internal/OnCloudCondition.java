@@ -4,6 +4,8 @@ import io.workloadidentity.core.Detection;
 import io.workloadidentity.core.WorkloadIdentity;
 import io.workloadidentity.core.spi.CredentialsProvider;
 import io.workloadidentity.spring.boot.WorkloadIdentityProperties;
+import java.util.Iterator;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import org.springframework.boot.autoconfigure.condition.ConditionMessage;
 import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
@@ -35,12 +37,7 @@ final class OnCloudCondition extends SpringBootCondition {
     if (Clouds.configuredByProperties(properties, cloud)) {
       return ConditionOutcome.match(message.because("workload-identity." + cloud + ".* properties configure it"));
     }
-    CredentialsProvider provider = null;
-    for (CredentialsProvider p : ServiceLoader.load(CredentialsProvider.class, WorkloadIdentity.class.getClassLoader())) {
-      if (p.name().equals(cloud)) {
-        provider = p;
-      }
-    }
+    CredentialsProvider provider = provider(cloud);
     if (provider == null) {
       return ConditionOutcome.noMatch(message.because("no " + cloud + " provider on the class path"));
     }
@@ -50,5 +47,25 @@ final class OnCloudCondition extends SpringBootCondition {
     }
     return ConditionOutcome.match(message.because(detection.status() == Detection.Status.DETECTED ? "detected"
         : "half configured (startup fails with the detection report)"));
+  }
+
+  /** The cloud's provider, skipping any other whose classes cannot load (that is its own cloud's problem). */
+  private static CredentialsProvider provider(String cloud) {
+    Iterator<CredentialsProvider> it =
+        ServiceLoader.load(CredentialsProvider.class, WorkloadIdentity.class.getClassLoader()).iterator();
+    for (int seen = 0; seen < 64; seen++) { // bounded: a broken entry must not make this loop forever
+      try {
+        if (!it.hasNext()) {
+          return null;
+        }
+        CredentialsProvider p = it.next();
+        if (p.name().equals(cloud)) {
+          return p;
+        }
+      } catch (ServiceConfigurationError | LinkageError e) {
+        // next provider; WorkloadIdentityDetection reports the broken one
+      }
+    }
+    return null;
   }
 }
