@@ -276,6 +276,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   }
 
   /** The slow path of a blocking read, from the entry the fast path saw (or null). */
+  @SuppressWarnings("unchecked") // read() answers a Lease<C> or an Attempt<C> of this entry
   private C load(K key, Entry<K, C> e) {
     while (true) {
       if (e == null || e.isClosed()) {
