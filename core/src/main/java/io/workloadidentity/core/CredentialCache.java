@@ -435,7 +435,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
     /**
      * A credential was obtained (first load or refresh) and the cache now serves it: a read made
-     * from this callback sees the new credential.
+     * from this callback sees the new credential. Called before the callers waiting for it go on,
+     * so when a {@link CredentialCache#get} that waited returns, the event has been delivered.
      *
      * @param key the key
      * @param expiresAt when the credential expires (capped by the policy's maximum lifetime)
@@ -444,6 +445,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
     /**
      * An exchange failed, or passed its deadline; a valid credential, if any, is still served.
+     * Called before the callers waiting for the exchange get the error.
      *
      * @param key the key
      * @param error the typed failure

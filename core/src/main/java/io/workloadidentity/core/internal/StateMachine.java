@@ -372,8 +372,10 @@ public final class StateMachine<K, C> {
       if (e.advance(s, next)) {
         reweigh.accept(e);
         arm(e, next, lease.refreshAtMillis());
-        a.future.complete(lease);
+        // The listener hears it before the waiters go on: when get() returns, metrics and health
+        // already know (and the waiters still see the new lease if the listener reads the cache).
         tell(() -> listener.onRefreshed(e.key(), Instant.ofEpochMilli(lease.expiresAtMillis())));
+        a.future.complete(lease);
         return;
       }
     }
@@ -412,12 +414,12 @@ public final class StateMachine<K, C> {
         if (next instanceof Backoff) {
           arm(e, next, now + delay);
         }
-        a.future.completeExceptionally(error);
         long retryIn = delay;
         LOG.log(serving ? Level.INFO : Level.WARNING, () -> name + " credential exchange for " + e.key() + " failed"
             + (serving ? " (still serving the valid credential)" : "") + ", next attempt in " + retryIn + " ms: "
             + Redaction.message(error.getMessage()));
         tell(() -> listener.onRefreshFailed(e.key(), error, Duration.ofMillis(retryIn)));
+        a.future.completeExceptionally(error); // after the event, as for a success
         if (staleToken && delay > 0 && rotations.get() != a.rotationsAtBegin()) {
           tokenRotated(e); // a rotation raced this backoff's recording, and may not have seen it
         }
