@@ -70,7 +70,22 @@ public final class ScriptedServer implements AutoCloseable {
    * @return this
    */
   public ScriptedServer answer(int status, String contentType, String body) {
-    server.enqueue(new MockResponse.Builder().code(status).setHeader("Content-Type", contentType).body(body).build());
+    return answer(status, contentType, body, java.util.Map.of());
+  }
+
+  /**
+   * Answers the next request with this status, body and extra headers.
+   *
+   * @param status the HTTP status
+   * @param contentType the content type
+   * @param body the body
+   * @param headers more headers ({@code Date}, {@code Location}...)
+   * @return this
+   */
+  public ScriptedServer answer(int status, String contentType, String body, java.util.Map<String, String> headers) {
+    MockResponse.Builder b = new MockResponse.Builder().code(status).setHeader("Content-Type", contentType).body(body);
+    headers.forEach(b::setHeader);
+    server.enqueue(b.build());
     return this;
   }
 
