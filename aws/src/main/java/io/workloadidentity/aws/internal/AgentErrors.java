@@ -1,7 +1,5 @@
 package io.workloadidentity.aws.internal;
 
-import io.workloadidentity.core.internal.Redaction;
-
 /**
  * The parts of the EKS Pod Identity agent's error text, {@code [request-id]: (Code): message, fault:
  * client}, found by bounded left-to-right scans (no regular expression on the server's text).
@@ -37,7 +35,7 @@ final class AgentErrors {
    * The request ID: what the body starts with in square brackets.
    *
    * @param body the error body
-   * @return the ID with control characters escaped, or null
+   * @return the ID, redacted and escaped ({@link StsErrors#safeId}), or null
    */
   static String requestId(String body) {
     if (!body.startsWith("[")) {
@@ -47,7 +45,7 @@ final class AgentErrors {
     if (end < 2 || end > MAX_PART + 1) {
       return null;
     }
-    return Redaction.escape(body.substring(1, end));
+    return StsErrors.safeId(body.substring(1, end));
   }
 
   private static boolean isWord(char c) {

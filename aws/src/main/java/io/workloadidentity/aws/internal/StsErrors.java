@@ -165,8 +165,8 @@ final class StsErrors {
   }
 
   /**
-   * An ID or code from a response, fit for a field a caller may print: control characters escaped,
-   * at most 100 characters.
+   * An ID or code from a response, fit for a field a caller may print: cut to 100 characters, then
+   * through {@link Redaction#message} (anything token-shaped redacted, control characters escaped).
    *
    * @param id the value, or null
    * @return the safe value, or null
@@ -176,7 +176,7 @@ final class StsErrors {
       return null;
     }
     String cut = id.length() > 100 ? id.substring(0, 100) : id;
-    return Redaction.escape(cut);
+    return Redaction.message(cut);
   }
 
   private static String sentence(String s) {

@@ -3,7 +3,6 @@ package io.workloadidentity.aws.internal;
 import io.workloadidentity.aws.AwsExchangeException;
 import io.workloadidentity.aws.AwsExchangeException.Reason;
 import io.workloadidentity.core.Expiring;
-import io.workloadidentity.core.internal.Redaction;
 import java.time.Instant;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.services.sts.model.AssumeRoleWithWebIdentityResponse;
@@ -74,6 +73,6 @@ final class StsResponses {
     String requestId = response.responseMetadata() == null ? null : response.responseMetadata().requestId();
     return new AwsExchangeException("The STS AssumeRoleWithWebIdentity answer for role " + roleArn + " from "
         + endpoint + " " + problem + ". " + advice, Reason.MALFORMED_RESPONSE, null, status, roleArn,
-        requestId == null ? null : Redaction.escape(requestId), advice, null);
+        StsErrors.safeId(requestId), advice, null);
   }
 }
