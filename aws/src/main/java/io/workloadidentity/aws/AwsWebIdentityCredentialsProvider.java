@@ -43,6 +43,13 @@ import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
  * probed. The default session name is the pod's name from the token. {@link #toBuilder()} gives a
  * builder holding every setting of this provider, to derive a modified one.
  *
+ * <p><b>Checked before anything is sent.</b> Every setting is validated when the provider is built
+ * (role and policy ARNs, region, session name, durations; control characters refused everywhere),
+ * and an STS endpoint must be https unless it is loopback: plain http to another host needs {@link
+ * Builder#allowHttp(boolean)} or the process-wide {@code WORKLOAD_IDENTITY_ALLOW_HTTP=true}. STS's
+ * answer is capped ({@link Builder#maxResponseBytes(int)}) and checked (every credential member
+ * present and usable, the expiry in the future) before it is used.
+ *
  * <p><b>Behaviour.</b> Providers configured identically share one STS session per JVM, so ten SDK
  * clients each built with {@code create()} make one STS call per refresh, not ten. The credentials
  * are refreshed in the background at about 80% of their lifetime; while STS fails (throttling,
