@@ -32,7 +32,11 @@ public final class AwsExchangeException extends CredentialExchangeException {
     SERVICE_ERROR(true, false),
     /** No usable answer: connection refused or reset, timeout, an interrupted call. Retryable. */
     UNREACHABLE(true, false),
-    /** The answer was not the expected credentials document. Retryable. */
+    /**
+     * The answer was not the expected credentials document: unparseable, larger than the response
+     * cap, a required member missing, empty or unusable, or an expiry already past (the message says
+     * which, and whether this machine's clock is the likely cause). Retryable.
+     */
     MALFORMED_RESPONSE(true, false),
     /**
      * STS could not fetch the identity provider's signing keys ({@code IDPCommunicationError}, {@code

@@ -43,6 +43,13 @@ import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
  * probed. The default session name is the pod's name from the token. {@link #toBuilder()} gives a
  * builder holding every setting of this provider, to derive a modified one.
  *
+ * <p><b>Checked before anything is sent.</b> Every setting is validated when the provider is built
+ * (role and policy ARNs, region, session name, durations; control characters refused everywhere),
+ * and an STS endpoint must be https unless it is loopback: plain http to another host needs {@link
+ * Builder#allowHttp(boolean)} or the process-wide {@code WORKLOAD_IDENTITY_ALLOW_HTTP=true}. STS's
+ * answer is capped ({@link Builder#maxResponseBytes(int)}) and checked (every credential member
+ * present and usable, the expiry in the future) before it is used.
+ *
  * <p><b>Behaviour.</b> Providers configured identically share one STS session per JVM, so ten SDK
  * clients each built with {@code create()} make one STS call per refresh, not ten. The credentials
  * are refreshed in the background at about 80% of their lifetime; while STS fails (throttling,
@@ -259,11 +266,15 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
 
     /**
      * An explicit STS endpoint (a VPC interface endpoint, a FIPS endpoint, or a local test server).
+     * It must be https, except to loopback; plain http to another host is refused when the provider
+     * is built, unless {@link #allowHttp(boolean)} allows it.
      *
-     * @param stsEndpoint an absolute http(s) URL; default {@code AWS_ENDPOINT_URL_STS} / {@code
-     *     aws.endpointUrlSts}, then {@code AWS_ENDPOINT_URL} / {@code aws.endpointUrl}
+     * @param stsEndpoint an absolute https URL (or http to loopback); default {@code
+     *     AWS_ENDPOINT_URL_STS} / {@code aws.endpointUrlSts}, then {@code AWS_ENDPOINT_URL} / {@code
+     *     aws.endpointUrl}
      * @return this builder
-     * @throws ConfigurationException if it is not an absolute http(s) URL
+     * @throws ConfigurationException if it is not an absolute http(s) URL, or hides its real host
+     *     behind user information ({@code https://sts.amazonaws.com@other.host/})
      */
     public Builder stsEndpoint(URI stsEndpoint) {
       draft.stsEndpoint(stsEndpoint);
@@ -286,9 +297,9 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * An inline session policy that further restricts the role's permissions.
      *
-     * @param sessionPolicy the policy JSON, 1 to 2048 characters
+     * @param sessionPolicy the policy JSON, 1 to 2048 characters (tab, line breaks, U+0020 to U+00FF)
      * @return this builder
-     * @throws ConfigurationException if it is empty or too long
+     * @throws ConfigurationException if it is empty, too long or holds another character
      */
     public Builder sessionPolicy(String sessionPolicy) {
       draft.sessionPolicy(sessionPolicy);
@@ -298,9 +309,9 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * Managed policy ARNs that further restrict the role's permissions.
      *
-     * @param policyArns at most 10 ARNs
+     * @param policyArns at most 10 IAM managed policy ARNs
      * @return this builder
-     * @throws ConfigurationException if there are more than 10
+     * @throws ConfigurationException if there are more than 10, or one is not a policy ARN
      */
     public Builder policyArns(String... policyArns) {
       return policyArns(Arrays.asList(Objects.requireNonNull(policyArns, "policyArns")));
@@ -309,9 +320,9 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * Managed policy ARNs that further restrict the role's permissions.
      *
-     * @param policyArns at most 10 ARNs
+     * @param policyArns at most 10 IAM managed policy ARNs
      * @return this builder
-     * @throws ConfigurationException if there are more than 10
+     * @throws ConfigurationException if there are more than 10, or one is not a policy ARN
      */
     public Builder policyArns(Collection<String> policyArns) {
       draft.policyArns(policyArns);
@@ -373,9 +384,9 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
      * The deadline of one exchange (one STS request): callers waiting for it get a retryable error
      * then, and the call is abandoned. Also the STS call's {@code apiCallTimeout}.
      *
-     * @param exchangeTimeout positive; default 30 s
+     * @param exchangeTimeout positive, at most an hour; default 30 s
      * @return this builder
-     * @throws ConfigurationException if it is not positive
+     * @throws ConfigurationException if it is not positive or longer than an hour
      */
     public Builder exchangeTimeout(Duration exchangeTimeout) {
       draft.exchangeTimeout(exchangeTimeout);
@@ -385,9 +396,9 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * The time to establish a connection to STS.
      *
-     * @param connectTimeout positive; default 2 s
+     * @param connectTimeout positive, at most an hour; default 2 s
      * @return this builder
-     * @throws ConfigurationException if it is not positive
+     * @throws ConfigurationException if it is not positive or longer than an hour
      */
     public Builder connectTimeout(Duration connectTimeout) {
       draft.connectTimeout(connectTimeout);
@@ -397,12 +408,40 @@ public final class AwsWebIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * The longest wait for the next bytes of STS's response.
      *
-     * @param readTimeout positive; default 5 s
+     * @param readTimeout positive, at most an hour; default 5 s
      * @return this builder
-     * @throws ConfigurationException if it is not positive
+     * @throws ConfigurationException if it is not positive or longer than an hour
      */
     public Builder readTimeout(Duration readTimeout) {
       draft.readTimeout(readTimeout);
+      return this;
+    }
+
+    /**
+     * Allows plain http to an STS endpoint that is not loopback (a test cluster behind a plain-http
+     * proxy, say). Off by default: the projected token would travel in clear, so an {@code http://}
+     * {@link #stsEndpoint} or {@code AWS_ENDPOINT_URL_STS} to another host is refused with a {@link
+     * ConfigurationException}. Loopback endpoints (local emulators, the testkit) never need it.
+     *
+     * @param allowHttp true to allow it; default: the process-wide opt-in, system property {@code
+     *     workloadidentity.allowHttp} / variable {@code WORKLOAD_IDENTITY_ALLOW_HTTP} set to {@code true}
+     * @return this builder
+     */
+    public Builder allowHttp(boolean allowHttp) {
+      draft.allowHttp(allowHttp);
+      return this;
+    }
+
+    /**
+     * The largest response body read from STS; a larger one fails the attempt (retryably) as soon as
+     * the cap is passed, and nothing beyond it is held in memory.
+     *
+     * @param maxResponseBytes 1 KiB to 16 MiB; default 64 KiB (STS answers with 1 to 4 KiB)
+     * @return this builder
+     * @throws ConfigurationException if it is out of range
+     */
+    public Builder maxResponseBytes(int maxResponseBytes) {
+      draft.maxResponseBytes(maxResponseBytes);
       return this;
     }
 

@@ -25,7 +25,10 @@ import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
 /**
  * AWS credentials for a pod from the EKS Pod Identity agent: {@code GET
  * AWS_CONTAINER_CREDENTIALS_FULL_URI} with the projected token from {@code
- * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE} in the {@code Authorization} header.
+ * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE} in the {@code Authorization} header. As in the AWS SDK, an
+ * inline {@code AWS_CONTAINER_AUTHORIZATION_TOKEN} wins over the file (it must be the pod's token, a
+ * JWT, and is checked like one), and {@code AWS_CONTAINER_CREDENTIALS_RELATIVE_URI} (on {@code
+ * AWS_CONTAINER_SERVICE_ENDPOINT}, default {@code http://169.254.170.2}) wins over the full URI.
  *
  * <pre>{@code
  * try (var credentials = EksPodIdentityCredentialsProvider.create()) {
@@ -37,8 +40,10 @@ import software.amazon.awssdk.utils.builder.ToCopyableBuilder;
  * before each request; when the agent calls it expired or invalid, the file is re-read and the next
  * attempt starts as soon as a new token is seen. Plain http is only allowed to a loopback address
  * or the agent's link-local address ({@code 169.254.170.23}, {@code [fd00:ec2::23]}, or ECS's
- * {@code 169.254.170.2}); any other host needs https. Proxies are never used. Each attempt is one
- * HTTP request, ended at the exchange timeout.
+ * {@code 169.254.170.2}); any other host needs https, unless {@link Builder#allowHttp(boolean)}
+ * allows it. Proxies are never used. Each attempt is one HTTP request, ended at the exchange timeout
+ * even when the agent trickles its answer; the answer is capped (64 KiB) and checked (every
+ * credential member present and non-empty, the expiry in the future) before it is used.
  *
  * <p>Caching, sharing, background refresh, serving through failures, {@link #toBuilder()},
  * ownership (an SDK client closes the provider it was given: give each client its own) and
@@ -63,8 +68,9 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
    * A provider configured from the environment and system properties.
    *
    * @return the provider; close it when done
-   * @throws ConfigurationException if {@code AWS_CONTAINER_CREDENTIALS_FULL_URI} or {@code
-   *     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE} is missing or invalid
+   * @throws ConfigurationException if {@code AWS_CONTAINER_CREDENTIALS_FULL_URI} or the token ({@code
+   *     AWS_CONTAINER_AUTHORIZATION_TOKEN} or {@code AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}) is missing
+   *     or invalid
    */
   public static EksPodIdentityCredentialsProvider create() {
     return builder().build();
@@ -167,10 +173,12 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * The agent's credentials URL.
      *
-     * @param endpoint the URL; default {@code AWS_CONTAINER_CREDENTIALS_FULL_URI} / {@code
-     *     aws.containerCredentialsFullUri} ({@code http://169.254.170.23/v1/credentials} on EKS)
+     * @param endpoint the URL; default {@code AWS_CONTAINER_CREDENTIALS_RELATIVE_URI} (on {@code
+     *     AWS_CONTAINER_SERVICE_ENDPOINT}) if set, else {@code AWS_CONTAINER_CREDENTIALS_FULL_URI} /
+     *     {@code aws.containerCredentialsFullUri} ({@code http://169.254.170.23/v1/credentials} on EKS)
      * @return this builder
-     * @throws ConfigurationException if it uses plain http to a host other than loopback or the agent's
+     * @throws ConfigurationException if it is not an absolute http(s) URL or hides its host; plain
+     *     http to a host other than loopback or the agents' is refused when the provider is built
      */
     public Builder endpoint(URI endpoint) {
       draft.agentEndpoint(endpoint);
@@ -180,7 +188,8 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * The projected token file. Replaces a {@link #tokenSource}.
      *
-     * @param tokenFile the file; default {@code AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}
+     * @param tokenFile the file; default the inline {@code AWS_CONTAINER_AUTHORIZATION_TOKEN} if set,
+     *     else {@code AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE}
      * @return this builder
      */
     public Builder tokenFile(Path tokenFile) {
@@ -237,9 +246,9 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * The deadline of one exchange (one request to the agent); the connection is closed then.
      *
-     * @param exchangeTimeout positive; default 30 s
+     * @param exchangeTimeout positive, at most an hour; default 30 s
      * @return this builder
-     * @throws ConfigurationException if it is not positive
+     * @throws ConfigurationException if it is not positive or longer than an hour
      */
     public Builder exchangeTimeout(Duration exchangeTimeout) {
       draft.exchangeTimeout(exchangeTimeout);
@@ -249,9 +258,9 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * The time to establish a connection to the agent.
      *
-     * @param connectTimeout positive; default 2 s
+     * @param connectTimeout positive, at most an hour; default 2 s
      * @return this builder
-     * @throws ConfigurationException if it is not positive
+     * @throws ConfigurationException if it is not positive or longer than an hour
      */
     public Builder connectTimeout(Duration connectTimeout) {
       draft.connectTimeout(connectTimeout);
@@ -261,12 +270,39 @@ public final class EksPodIdentityCredentialsProvider implements AwsCredentialsPr
     /**
      * The longest wait for the next bytes of the agent's response.
      *
-     * @param readTimeout positive; default 5 s
+     * @param readTimeout positive, at most an hour; default 5 s
      * @return this builder
-     * @throws ConfigurationException if it is not positive
+     * @throws ConfigurationException if it is not positive or longer than an hour
      */
     public Builder readTimeout(Duration readTimeout) {
       draft.readTimeout(readTimeout);
+      return this;
+    }
+
+    /**
+     * Allows plain http to an agent URL on a host other than loopback and the agents' link-local
+     * addresses ({@code 169.254.170.23}, {@code [fd00:ec2::23]}, {@code 169.254.170.2}), which the AWS
+     * SDK's rule, kept here, allows without it. Off by default: the token would travel in clear.
+     *
+     * @param allowHttp true to allow it; default: the process-wide opt-in, system property {@code
+     *     workloadidentity.allowHttp} / variable {@code WORKLOAD_IDENTITY_ALLOW_HTTP} set to {@code true}
+     * @return this builder
+     */
+    public Builder allowHttp(boolean allowHttp) {
+      draft.allowHttp(allowHttp);
+      return this;
+    }
+
+    /**
+     * The largest response body read from the agent; a larger one fails the attempt (retryably) as soon as
+     * the cap is passed, and nothing beyond it is held in memory.
+     *
+     * @param maxResponseBytes 1 KiB to 16 MiB; default 64 KiB (the agent answers with 1 to 4 KiB)
+     * @return this builder
+     * @throws ConfigurationException if it is out of range
+     */
+    public Builder maxResponseBytes(int maxResponseBytes) {
+      draft.maxResponseBytes(maxResponseBytes);
       return this;
     }
 

@@ -261,7 +261,7 @@ class AwsWebIdentityCredentialsProviderTest {
             + " provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"),
             "InvalidIdentityToken", AwsExchangeException.Reason.IDENTITY_PROVIDER_UNREACHABLE),
         new Case(Fault.connectionReset(), null, AwsExchangeException.Reason.UNREACHABLE),
-        new Case(Fault.malformedBody(), null, AwsExchangeException.Reason.UNREACHABLE));
+        new Case(Fault.malformedBody(), null, AwsExchangeException.Reason.MALFORMED_RESPONSE));
     for (Case c : cases) {
       String name = c.fault().kind() + "-" + c.code();
       try (Testbed fresh = new Testbed(dir.resolve(name)); var p = fresh.provider().build()) {

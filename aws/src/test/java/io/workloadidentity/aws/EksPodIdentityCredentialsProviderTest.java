@@ -174,7 +174,7 @@ class EksPodIdentityCredentialsProviderTest {
     assertThatThrownBy(() -> EksPodIdentityCredentialsProvider.builder().environment(empty)
         .endpoint(agent.credentialsUrl()).build())
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    assertThatThrownBy(() -> provider().endpoint(URI.create("http://169.254.169.254/latest/meta-data/")))
+    assertThatThrownBy(() -> provider().endpoint(URI.create("http://169.254.169.254/latest/meta-data/")).build())
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("plain http");
     provider().endpoint(URI.create("http://169.254.170.23/v1/credentials")).build().close();
     provider().endpoint(URI.create("https://credentials.example.com/v1")).build().close();

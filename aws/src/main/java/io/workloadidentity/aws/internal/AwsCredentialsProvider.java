@@ -5,11 +5,13 @@ import io.workloadidentity.aws.EksPodIdentityCredentialsProvider;
 import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.Detection;
 import io.workloadidentity.core.Environment;
+import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.Detections;
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.spi.CredentialsProvider;
+import java.net.URI;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,11 +43,11 @@ public final class AwsCredentialsProvider implements CredentialsProvider {
       if (present(env, AwsSettings.ROLE_ARN) || present(env, AwsSettings.TOKEN_FILE)) {
         return detectIrsa(env);
       }
-      if (present(env, AwsSettings.CONTAINER_FULL_URI) || present(env, AwsSettings.CONTAINER_TOKEN_FILE)) {
+      if (podIdentityConfigured(env)) {
         return detectPodIdentity(env);
       }
       return Detection.notConfigured(CLOUD, "None of AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE (IRSA),"
-          + " AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (EKS Pod Identity) is set.");
+          + " AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) (EKS Pod Identity) is set.");
     });
   }
 
@@ -54,7 +56,7 @@ public final class AwsCredentialsProvider implements CredentialsProvider {
     if (present(env, AwsSettings.ROLE_ARN) || present(env, AwsSettings.TOKEN_FILE)) {
       return AwsWebIdentityCredentialsProvider.builder().environment(env).build();
     }
-    if (present(env, AwsSettings.CONTAINER_FULL_URI) || present(env, AwsSettings.CONTAINER_TOKEN_FILE)) {
+    if (podIdentityConfigured(env)) {
       return EksPodIdentityCredentialsProvider.builder().environment(env).build();
     }
     throw new ConfigurationException("AWS web identity is not configured: " + detect(env).reasons());
@@ -89,7 +91,7 @@ public final class AwsCredentialsProvider implements CredentialsProvider {
           + " eks.amazonaws.com/role-arn (or set AWS_ROLE_ARN) and restart the pod.");
     } else {
       check(problems, () -> AwsSettings.roleArn(role.get(), AwsSettings.ROLE_ARN.names()));
-      reasons.add("IRSA: role " + role.get() + " (" + AwsSettings.ROLE_ARN.names() + ").");
+      reasons.add("IRSA: role " + AwsValues.quote(role.get()) + " (" + AwsSettings.ROLE_ARN.names() + ").");
     }
     Path tokenFile = null;
     if (file.isEmpty()) {
@@ -118,27 +120,36 @@ public final class AwsCredentialsProvider implements CredentialsProvider {
     List<String> reasons = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     Set<String> audiences = Set.of(AwsSettings.POD_IDENTITY_AUDIENCE);
-    Optional<String> uri = AwsSettings.CONTAINER_FULL_URI.in(env);
-    Optional<String> file = AwsSettings.CONTAINER_TOKEN_FILE.in(env);
-    if (uri.isEmpty()) {
-      problems.add(AwsSettings.CONTAINER_TOKEN_FILE.names() + " is set but " + AwsSettings.CONTAINER_FULL_URI.names()
-          + " is not: the EKS Pod Identity webhook sets both; restart the pod, or set it to"
-          + " http://169.254.170.23/v1/credentials.");
-    } else {
-      check(problems, () -> AwsSettings.containerEndpoint(uri.get(), AwsSettings.CONTAINER_FULL_URI.names()));
-      reasons.add("EKS Pod Identity: agent " + uri.get() + " (" + AwsSettings.CONTAINER_FULL_URI.names() + ").");
+    Optional<AwsSettings.Sourced<URI>> agent = Optional.empty();
+    try {
+      agent = AwsSettings.containerEndpoint(env);
+      agent.ifPresent(a -> reasons.add("EKS Pod Identity: agent endpoint " + a.value() + " (from " + a.source()
+          + (present(env, AwsSettings.CONTAINER_RELATIVE_URI) && present(env, AwsSettings.CONTAINER_FULL_URI)
+              ? "; it takes precedence over " + AwsSettings.CONTAINER_FULL_URI.variable() + ", as in the AWS SDK"
+              : "") + ")."));
+    } catch (ConfigurationException e) {
+      problems.add(e.getMessage());
     }
+    boolean endpointSet = present(env, AwsSettings.CONTAINER_FULL_URI) || present(env, AwsSettings.CONTAINER_RELATIVE_URI);
+    if (!endpointSet) {
+      problems.add("A Pod Identity token is set but " + AwsSettings.CONTAINER_FULL_URI.names() + " is not: the EKS"
+          + " Pod Identity webhook sets both; restart the pod, or set it to http://169.254.170.23/v1/credentials.");
+    }
+    Optional<String> inline = AwsSettings.CONTAINER_TOKEN.in(env);
+    Optional<String> file = AwsSettings.CONTAINER_TOKEN_FILE.in(env);
     Path tokenFile = null;
-    if (file.isEmpty()) {
-      if (uri.isPresent() && !isEksAgent(uri.get())) {
+    if (inline.isEmpty() && file.isEmpty()) {
+      if (agent.isPresent() && !AwsSettings.isEksAgent(agent.get().value())) {
         // A container credentials server without a token (ECS, local tools) is the SDK's job, not ours.
-        return Detection.notConfigured(CLOUD, AwsSettings.CONTAINER_FULL_URI.variable() + " is set without "
-            + AwsSettings.CONTAINER_TOKEN_FILE.variable() + ": not EKS Pod Identity; the AWS SDK's"
-            + " ContainerCredentialsProvider serves such endpoints.");
+        return Detection.notConfigured(CLOUD, "A container credentials URL is set without "
+            + AwsSettings.CONTAINER_TOKEN_FILE.variable() + " or " + AwsSettings.CONTAINER_TOKEN.variable()
+            + ": not EKS Pod Identity; the AWS SDK's ContainerCredentialsProvider serves such endpoints.");
       }
-      problems.add(AwsSettings.CONTAINER_FULL_URI.names() + " points at the EKS Pod Identity agent but "
-          + AwsSettings.CONTAINER_TOKEN_FILE.names() + " is not set: the agent needs the projected token."
-          + " Restart the pod so the webhook injects both.");
+      problems.add(AwsSettings.CONTAINER_FULL_URI.names() + " points at the EKS Pod Identity agent but neither "
+          + AwsSettings.CONTAINER_TOKEN_FILE.names() + " nor " + AwsSettings.CONTAINER_TOKEN.names() + " is set: the"
+          + " agent needs the projected token. Restart the pod so the webhook injects both.");
+    } else if (inline.isPresent()) {
+      inlineToken(inline.get(), file.isPresent(), reasons, problems);
     } else {
       tokenFile = tokenFile(file.get(), AwsSettings.CONTAINER_TOKEN_FILE, audiences, reasons, problems);
     }
@@ -147,6 +158,28 @@ public final class AwsCredentialsProvider implements CredentialsProvider {
       return Detection.misconfigured(CLOUD, reasons, audiences, tokenFile);
     }
     return Detection.detected(CLOUD, reasons, audiences, tokenFile);
+  }
+
+  /** Checks the inline token as a token file's content is checked; never prints any of it. */
+  private static void inlineToken(String value, boolean fileToo, List<String> reasons, List<String> problems) {
+    reasons.add("Token from " + AwsSettings.CONTAINER_TOKEN.names() + " (inline"
+        + (fileToo ? "; it takes precedence over " + AwsSettings.CONTAINER_TOKEN_FILE.variable() + ", as in the AWS SDK"
+            : "") + ").");
+    try {
+      ProjectedToken token = AwsSettings.inlineToken(value);
+      if (!token.hasAudience(AwsSettings.POD_IDENTITY_AUDIENCE)) {
+        problems.add("The token in " + AwsSettings.CONTAINER_TOKEN.variable() + " has audience "
+            + Redaction.escape(String.valueOf(token.audiences())) + " (not verified), not "
+            + AwsSettings.POD_IDENTITY_AUDIENCE + ": the agent will refuse it. Use the eks-pod-identity-token.");
+      }
+      if (token.isExpiredAt(Instant.now())) {
+        problems.add("The token in " + AwsSettings.CONTAINER_TOKEN.variable() + " expired at " + token.expiresAt()
+            + ": an inline token is never rotated; point " + AwsSettings.CONTAINER_TOKEN_FILE.variable()
+            + " at the projected token file instead.");
+      }
+    } catch (ConfigurationException e) {
+      problems.add(e.getMessage());
+    }
   }
 
   private static void describeEndpoint(Environment env, List<String> reasons, List<String> problems) {
@@ -158,7 +191,7 @@ public final class AwsCredentialsProvider implements CredentialsProvider {
       String endpoint = AwsSettings.describeEndpoint(AwsSettings.stsRegion(r, global),
           override.map(AwsSettings.Sourced::value).orElse(null));
       StringBuilder sb = new StringBuilder("STS endpoint ").append(endpoint);
-      override.ifPresent(o -> sb.append(" (").append(o.source()).append(')'));
+      override.ifPresent(o -> sb.append(" (override from ").append(o.source()).append(')'));
       if (override.isEmpty()) {
         sb.append(region.map(s -> " (region " + s.value() + " from " + s.source()
             + (global ? ", global because AWS_STS_REGIONAL_ENDPOINTS=legacy" : "") + ")")
@@ -178,9 +211,9 @@ public final class AwsCredentialsProvider implements CredentialsProvider {
       List<String> problems) {
     Path path;
     try {
-      path = Path.of(value);
-    } catch (InvalidPathException e) {
-      problems.add(setting.names() + " is not a valid path: '" + value + "'.");
+      path = AwsSettings.path(value, setting);
+    } catch (ConfigurationException e) {
+      problems.add(e.getMessage());
       return null;
     }
     if (!Files.exists(path)) {
@@ -203,8 +236,13 @@ public final class AwsCredentialsProvider implements CredentialsProvider {
     return path;
   }
 
-  private static boolean isEksAgent(String uri) {
-    return uri.contains("169.254.170.23") || uri.contains("[fd00:ec2::23]");
+  /**
+   * Whether EKS Pod Identity is configured: a token (file or inline) or the full URI. The relative
+   * URI alone is ECS's task role, which the AWS SDK serves.
+   */
+  private static boolean podIdentityConfigured(Environment env) {
+    return present(env, AwsSettings.CONTAINER_FULL_URI) || present(env, AwsSettings.CONTAINER_TOKEN_FILE)
+        || present(env, AwsSettings.CONTAINER_TOKEN);
   }
 
   private static boolean present(Environment env, AwsSettings.Setting s) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -100,10 +101,12 @@ public final class AwsSession implements AutoCloseable {
       } else {
         ScheduledExecutorService timer = Threads.scheduler("workload-identity-aws-pod-identity-timer");
         owned.add(timer::shutdownNow);
-        PodIdentityExchange exchange = new PodIdentityExchange(s, tokens, timer);
+        // The JDK HTTP client's completions run here: two threads at most, ended with the session.
+        ExecutorService http = Threads.boundedPool("workload-identity-aws-pod-identity-http", 2);
+        owned.add(http::shutdownNow);
+        PodIdentityExchange exchange = new PodIdentityExchange(s, tokens, http);
         calls = exchange;
         key = AwsCredentialKey.eksPodIdentity(s.endpoint());
-        // One timer thread for the cache's timers and the exchange's deadline.
         cache = CredentialCache.builder(exchange).name("aws-pod-identity").scheduler(CredentialCache.Scheduler.of(timer));
       }
       CredentialCache<AwsCredentialKey, AwsSessionCredentials> built = cache
@@ -128,7 +131,7 @@ public final class AwsSession implements AutoCloseable {
    * outage costs one request per attempt), and the whole call bounded by the exchange deadline.
    * Defaults mode "standard" because "auto" would probe instance metadata.
    */
-  private static StsClient newStsClient(Region region, AwsSettings s) {
+  static StsClient newStsClient(Region region, AwsSettings s) {
     var builder = StsClient.builder()
         .region(region)
         .credentialsProvider(AnonymousCredentialsProvider.create())

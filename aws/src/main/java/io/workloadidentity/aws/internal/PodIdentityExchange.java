@@ -1,6 +1,5 @@
 package io.workloadidentity.aws.internal;
 
-import com.nimbusds.jose.util.JSONObjectUtils;
 import io.workloadidentity.aws.AwsCredentialKey;
 import io.workloadidentity.aws.AwsExchangeException;
 import io.workloadidentity.aws.AwsExchangeException.Reason;
@@ -8,199 +7,288 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
-import io.workloadidentity.core.internal.HttpDefaults;
+import io.workloadidentity.core.internal.BoundedBodies;
 import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.Tokens;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
-import java.net.Proxy;
+import java.io.ByteArrayOutputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.text.ParseException;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
-import java.util.Map;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.TimeoutException;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 
 /**
- * One EKS Pod Identity attempt: {@code GET <AWS_CONTAINER_CREDENTIALS_FULL_URI>} with the raw
- * projected token in {@code Authorization} (no "Bearer"), JSON credentials back; exactly one HTTP
- * request. The agent answers errors as plain text {@code [request-id]: (Code): message, fault: ...}
- * with the EKS Auth status.
+ * One EKS Pod Identity attempt: {@code GET <agent URL>} with the raw projected token in {@code
+ * Authorization} (no "Bearer"), JSON credentials back; exactly one HTTP request. The agent answers
+ * errors as plain text {@code [request-id]: (Code): message, fault: ...} with the EKS Auth status.
  *
- * <p><b>Deadline.</b> {@link HttpURLConnection} ignores interrupts, so the cache's interrupt at the
- * deadline would not end a stalled call; instead a task on the session's timer thread disconnects
- * the connection at the exchange deadline, and {@link #close()} disconnects every call in flight.
- * The connection never goes through a proxy and never follows redirects; the body is bounded.
+ * <p><b>Deadline.</b> The attempt ends at the exchange deadline whatever the server does: the
+ * request runs on the JDK's asynchronous HTTP client and this thread waits for it with the time left
+ * (also ending at once when the cache interrupts it), then cancels it, which closes the connection.
+ * A body that trickles in (one byte every few seconds keeps any socket read timeout from firing)
+ * therefore cannot hold the attempt, nor the connection, past the deadline. The read timeout bounds
+ * each silence of the server: the wait for the headers and each gap between body bytes.
  *
- * <p>As for STS, the token is read just before the request is sent, and an expired or invalid token
- * makes the exchange re-read the file and fail token-rejected: the cache retries with the new token.
+ * <p>The body is capped ({@link AwsSettings#maxResponseBytes()}): the request is cancelled as soon
+ * as more arrives. The client never goes through a proxy (the agent is on the node's link-local
+ * address) and never follows redirects. As for STS, the token is read just before the request is
+ * sent, and an expired or invalid token makes the exchange re-read the token and fail
+ * token-rejected: the cache retries with the new token.
  */
 final class PodIdentityExchange implements CredentialCache.Exchange<AwsCredentialKey, AwsSessionCredentials>,
     AutoCloseable {
   static final String PROVIDER_NAME = "EksPodIdentityCredentialsProvider";
-  private static final Pattern CODE = Pattern.compile("\\((\\w{1,100})\\)");
-  private static final Pattern REQUEST_ID = Pattern.compile("^\\[([^\\]]{1,100})\\]");
+  /** How much of an error body a message quotes: the agent's message fits, a misdirected page does not. */
+  private static final int EXCERPT = 300;
 
   private final AwsSettings settings;
   private final TokenSource tokens;
-  private final ScheduledExecutorService timer;
-  private final Set<HttpURLConnection> inFlight = ConcurrentHashMap.newKeySet();
+  private final HttpClient http;
+  private final Set<Call> inFlight = ConcurrentHashMap.newKeySet();
 
-  PodIdentityExchange(AwsSettings settings, TokenSource tokens, ScheduledExecutorService timer) {
+  /**
+   * The exchange for {@code settings}.
+   *
+   * @param settings Pod Identity settings
+   * @param tokens where the token comes from
+   * @param executor runs the HTTP client's completions (the session's; shut down by its owner)
+   */
+  PodIdentityExchange(AwsSettings settings, TokenSource tokens, Executor executor) {
     this.settings = settings;
     this.tokens = tokens;
-    this.timer = timer;
+    this.http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1) // no h2c upgrade dance with a plain-http agent
+        .proxy(HttpClient.Builder.NO_PROXY)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(settings.connectTimeout())
+        .executor(executor)
+        .build();
   }
 
   /** Performs one attempt. Throws {@link AwsExchangeException} or a core token exception. */
   @Override
   public Expiring<AwsSessionCredentials> exchange(AwsCredentialKey key) {
-    HttpURLConnection c = connection();
-    AtomicBoolean timedOut = new AtomicBoolean();
-    inFlight.add(c);
-    Future<?> watchdog = timer.schedule(() -> {
-      timedOut.set(true);
-      c.disconnect(); // unblocks a read or connect stalled in the socket
-    }, settings.exchangeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    long deadline = System.nanoTime() + settings.exchangeTimeout().toNanos();
+    ProjectedToken token = tokens.token(); // read last: only the request itself follows
+    HttpRequest request = request(token);
+    Call call = new Call(settings.maxResponseBytes(), settings.connectTimeout().toNanos(),
+        settings.readTimeout().toNanos());
+    inFlight.add(call);
     try {
-      ProjectedToken token = tokens.token(); // read last: only the request itself follows
-      authorize(c, token);
-      Response r = send(c, token, timedOut);
+      call.future = http.sendAsync(request, call);
+      Response r = call.await(deadline);
       if (r.status == 200) {
         return parse(r);
       }
       throw refused(r, token);
     } finally {
-      watchdog.cancel(false);
-      inFlight.remove(c);
-      c.disconnect();
+      inFlight.remove(call);
+      call.cancel();
     }
   }
 
-  private HttpURLConnection connection() {
+  private HttpRequest request(ProjectedToken token) {
     try {
-      // Never through a proxy: the agent is on the node's link-local address.
-      HttpURLConnection c = (HttpURLConnection) settings.endpoint().toURL().openConnection(Proxy.NO_PROXY);
-      c.setConnectTimeout(millis(settings.connectTimeout().toMillis()));
-      c.setReadTimeout(millis(settings.readTimeout().toMillis()));
-      c.setInstanceFollowRedirects(false);
-      c.setUseCaches(false);
-      c.setRequestProperty("Accept", "application/json");
-      c.setRequestProperty("User-Agent", "workload-identity-java");
-      return c;
-    } catch (IOException e) {
-      throw unreachable(e, false);
-    }
-  }
-
-  private static int millis(long ms) {
-    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, ms));
-  }
-
-  private void authorize(HttpURLConnection c, ProjectedToken token) {
-    try {
-      c.setRequestProperty("Authorization", token.value());
+      return HttpRequest.newBuilder(settings.endpoint())
+          .GET()
+          .header("Accept", "application/json")
+          .header("User-Agent", "workload-identity-java")
+          .header("Authorization", token.value())
+          .build();
     } catch (IllegalArgumentException e) {
       // The JDK refuses header values with control characters, quoting the value: never pass that on.
+      // (Tokens pass the core's JWS alphabet check first, so this is a second line of defence.)
       throw new AwsExchangeException("The token from " + tokens.description() + " contains characters that cannot be"
-          + " sent in an HTTP header. Check that the file holds exactly one projected service-account token.",
-          Reason.TOKEN_INVALID, null, -1, null, null, "Check the token file's content.", null);
+          + " sent in an HTTP header. Check that it holds exactly one projected service-account token.",
+          Reason.TOKEN_INVALID, null, -1, null, null, "Check the token's content.", null);
     }
   }
 
-  private Response send(HttpURLConnection c, ProjectedToken token, AtomicBoolean timedOut) {
-    try {
-      int status = c.getResponseCode();
-      InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream();
-      byte[] body = in == null ? new byte[0] : readBounded(in);
-      // An error body is the agent's text; scrub the token in case a proxy or fake echoes it.
-      String text = new String(body, StandardCharsets.UTF_8).replace(token.value(), "<token>");
-      return new Response(status, text);
-    } catch (IOException e) {
-      throw unreachable(e, timedOut.get());
+  /** An answer within the deadline: the status, the body (capped) and the server's Date. */
+  private record Response(int status, String body, java.time.Instant date) {}
+
+  /**
+   * One request in flight: the body subscriber (which caps the body and notes by when the server must
+   * send more) and the future of the whole exchange.
+   */
+  private final class Call implements HttpResponse.BodyHandler<byte[]>, HttpResponse.BodySubscriber<byte[]> {
+    private final int limit;
+    private final long idleNanos;
+    private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    /** The next bytes are due by then (System.nanoTime()); the first wait includes connecting. */
+    private volatile long quietUntil;
+    private volatile int status = -1;
+    private volatile Flow.Subscription subscription;
+    private volatile boolean cancelled;
+    volatile CompletableFuture<HttpResponse<byte[]>> future;
+
+    Call(int limit, long connectNanos, long idleNanos) {
+      this.limit = limit;
+      this.idleNanos = idleNanos;
+      this.quietUntil = System.nanoTime() + connectNanos + idleNanos;
+    }
+
+    @Override
+    public HttpResponse.BodySubscriber<byte[]> apply(HttpResponse.ResponseInfo info) {
+      status = info.statusCode();
+      quietUntil = System.nanoTime() + idleNanos;
+      return this;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      if (cancelled) {
+        s.cancel();
+      } else {
+        s.request(Long.MAX_VALUE);
+      }
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> items) {
+      quietUntil = System.nanoTime() + idleNanos;
+      for (ByteBuffer b : items) {
+        if (bytes.size() + b.remaining() > limit) {
+          body.completeExceptionally(new BoundedBodies.TooLarge(limit));
+          subscription.cancel(); // stop reading: the connection is closed
+          return;
+        }
+        byte[] chunk = new byte[b.remaining()];
+        b.get(chunk);
+        bytes.write(chunk, 0, chunk.length);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      body.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      body.complete(bytes.toByteArray());
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return body;
+    }
+
+    /**
+     * Waits for the answer until the deadline, or until the server has been silent for the read
+     * timeout; cancels the request on either, and on an interrupt.
+     */
+    Response await(long deadline) {
+      while (true) {
+        long now = System.nanoTime();
+        long wait = Math.min(deadline - now, quietUntil - now);
+        if (wait <= 0) {
+          cancel();
+          boolean atDeadline = deadline - now <= 0;
+          throw unreachable(atDeadline ? "did not answer within the exchange timeout ("
+              + settings.exchangeTimeout().toMillis() + " ms)" : "sent nothing for the read timeout ("
+              + settings.readTimeout().toMillis() + " ms)", null);
+        }
+        try {
+          HttpResponse<byte[]> r = future.get(wait, TimeUnit.NANOSECONDS);
+          return new Response(r.statusCode(), new String(r.body(), StandardCharsets.UTF_8),
+              ResponseChecks.httpDate(r.headers().firstValue("Date")));
+        } catch (TimeoutException e) {
+          // Loop: bytes may have come meanwhile (a slow but moving body), or a limit is reached.
+        } catch (InterruptedException e) {
+          cancel();
+          Thread.currentThread().interrupt();
+          throw unreachable("was interrupted (the exchange was abandoned)", e);
+        } catch (CancellationException e) {
+          throw unreachable("was cancelled (the session is closing)", null);
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause() == null ? e : e.getCause();
+          if (cause instanceof BoundedBodies.TooLarge) {
+            throw malformed(status, "is larger than " + limit + " bytes; an agent answers with well under 4 KiB");
+          }
+          throw unreachable("failed: " + Redaction.describe(cause), cause);
+        }
+      }
+    }
+
+    /** Cancels the request; the JDK client then closes the connection. Idempotent. */
+    void cancel() {
+      cancelled = true;
+      Flow.Subscription s = subscription;
+      if (s != null) {
+        s.cancel();
+      }
+      CompletableFuture<?> f = future;
+      if (f != null) {
+        f.cancel(true);
+      }
     }
   }
 
-  private AwsExchangeException unreachable(IOException e, boolean timedOut) {
+  private AwsExchangeException unreachable(String what, Throwable cause) {
     String advice = "Cannot reach the EKS Pod Identity agent at " + settings.endpoint() + "; retrying with backoff. If"
         + " it persists, check that the eks-pod-identity-agent add-on runs on this node.";
-    String what = timedOut
-        ? "The EKS Pod Identity agent at " + settings.endpoint() + " did not answer within the exchange timeout ("
-            + settings.exchangeTimeout().toMillis() + " ms)."
-        : "Fetching credentials from " + settings.endpoint() + " failed: " + Redaction.describe(e) + ".";
-    return new AwsExchangeException(what + " " + advice, Reason.UNREACHABLE, null, -1, null, null, advice, e);
+    // The cause is described (redacted) in the message; the JDK's own exception is not attached.
+    return new AwsExchangeException("The EKS Pod Identity agent at " + settings.endpoint() + " " + what + ". " + advice,
+        Reason.UNREACHABLE, null, -1, null, null, advice, null);
   }
 
-  private static byte[] readBounded(InputStream in) throws IOException {
-    try (in) {
-      return in.readNBytes(HttpDefaults.MAX_RESPONSE_BYTES);
-    }
+  private AwsExchangeException malformed(int status, String problem) {
+    String advice = "The answer is not the Pod Identity credentials JSON; retrying. If it persists, check that "
+        + settings.endpoint() + " is the Pod Identity agent.";
+    return new AwsExchangeException("The response from " + settings.endpoint() + " " + problem + ". " + advice,
+        Reason.MALFORMED_RESPONSE, null, status, null, null, advice, null);
   }
 
   private Expiring<AwsSessionCredentials> parse(Response r) {
     try {
-      Map<String, Object> json = JSONObjectUtils.parse(r.body);
-      String accessKeyId = JSONObjectUtils.getString(json, "AccessKeyId");
-      String secret = JSONObjectUtils.getString(json, "SecretAccessKey");
-      String sessionToken = JSONObjectUtils.getString(json, "Token");
-      String expiration = JSONObjectUtils.getString(json, "Expiration");
-      if (accessKeyId == null || secret == null || sessionToken == null || expiration == null) {
-        throw new ParseException("missing AccessKeyId, SecretAccessKey, Token or Expiration", 0);
-      }
-      Instant expiresAt = OffsetDateTime.parse(expiration.replace("+0000", "Z")).toInstant();
-      AwsSessionCredentials credentials = AwsSessionCredentials.builder()
-          .accessKeyId(accessKeyId)
-          .secretAccessKey(secret)
-          .sessionToken(sessionToken)
-          .expirationTime(expiresAt)
-          .accountId(JSONObjectUtils.getString(json, "AccountId"))
-          .providerName(PROVIDER_NAME)
-          .build();
-      return Expiring.of(credentials, expiresAt);
-    } catch (ParseException | DateTimeParseException e) {
-      // Never quote the body: it holds the secret key.
-      String advice = "The answer is not the Pod Identity credentials JSON; retrying. If it persists, check that "
-          + settings.endpoint() + " is the Pod Identity agent.";
-      throw new AwsExchangeException("The response from " + settings.endpoint() + " could not be parsed ("
-          + e.getClass().getSimpleName() + "). " + advice, Reason.MALFORMED_RESPONSE, null, r.status, null, null,
-          advice, null);
+      PodIdentityResponses.Parsed p = PodIdentityResponses.parse(r.body, settings.clock().instant(), r.date,
+          PROVIDER_NAME);
+      return Expiring.of(p.credentials(), p.expiresAt());
+    } catch (PodIdentityResponses.Malformed e) {
+      throw malformed(r.status, e.getMessage());
     }
   }
 
-  private static Reason reason(Response r) {
-    String code = r.code();
-    if (r.status == 429 || r.status >= 500) {
-      return r.status == 429 ? Reason.THROTTLED : Reason.SERVICE_ERROR;
+  private static Reason reason(int status, String code) {
+    if (status == 429 || status >= 500) {
+      return status == 429 ? Reason.THROTTLED : Reason.SERVICE_ERROR;
     }
     if ("ExpiredTokenException".equals(code)) {
       return Reason.TOKEN_EXPIRED;
     }
-    if ("ResourceNotFoundException".equals(code) || r.status == 404) {
+    if ("ResourceNotFoundException".equals(code) || status == 404) {
       return Reason.NO_ASSOCIATION;
     }
-    if ("InvalidTokenException".equals(code) || r.status == 400 || r.status == 401) {
+    if ("InvalidTokenException".equals(code) || status == 400 || status == 401) {
       return Reason.TOKEN_INVALID;
     }
-    return r.status == 403 ? Reason.ACCESS_DENIED : Reason.OTHER;
+    return status == 403 ? Reason.ACCESS_DENIED : Reason.OTHER;
   }
 
   private AwsExchangeException refused(Response r, ProjectedToken token) {
-    Reason reason = reason(r);
+    // An error body is the agent's text; scrub the token in case a proxy or fake echoes it.
+    String excerpt = excerpt(r.body.replace(token.value(), "<token>"));
+    String code = AgentErrors.code(excerpt);
+    Reason reason = reason(r.status, code);
     // Publishes a kubelet rotation, which ends the cache's backoff at once.
     String rereadNote = reason.tokenRejected() ? " " + Tokens.rereadAfterRejection(tokens, token) : "";
-    String code = r.code();
     String claims = "sub=" + Redaction.escape(token.subject()) + ", aud="
-        + Redaction.escape(String.valueOf(token.audiences()));
+        + Redaction.escape(String.valueOf(token.audiences())) + " (claims as read, not verified)";
     String subject = Redaction.escape(token.kubernetes().map(k -> k.namespace().orElse("?") + "/"
         + k.serviceAccountName().orElse("?")).orElse(token.subject()));
     String advice;
@@ -232,32 +320,20 @@ final class PodIdentityExchange implements CredentialCache.Exchange<AwsCredentia
         break;
     }
     return new AwsExchangeException("EKS Pod Identity agent " + settings.endpoint() + " answered HTTP " + r.status
-        + (code == null ? "" : " " + code) + ": " + Redaction.message(r.excerpt()) + ". Token: " + claims + ". "
-        + advice, reason, code, r.status, null, r.requestId(), advice, null);
+        + (code == null ? "" : " " + code) + ": " + Redaction.message(excerpt) + ". Token: " + claims + ". "
+        + advice, reason, code, r.status, null, AgentErrors.requestId(r.body), advice, null);
   }
 
-  /** Disconnects the calls in flight, so that closing the session does not wait for a stalled agent. */
+  /** The start of an error body, stripped. */
+  private static String excerpt(String body) {
+    String t = body.length() > 4 * EXCERPT ? body.substring(0, 4 * EXCERPT).strip() : body.strip();
+    return t.length() > EXCERPT ? t.substring(0, EXCERPT) + "..." : t;
+  }
+
+  /** Cancels the calls in flight, so that closing the session does not wait for a stalled agent. */
   @Override
   public void close() {
-    inFlight.forEach(HttpURLConnection::disconnect);
-  }
-
-  private record Response(int status, String body) {
-    String code() {
-      Matcher m = CODE.matcher(excerpt());
-      return m.find() ? m.group(1) : null;
-    }
-
-    String requestId() {
-      Matcher m = REQUEST_ID.matcher(body);
-      return m.find() ? m.group(1) : null;
-    }
-
-    /** The first 300 characters: the agent's message fits, a misdirected page does not flood the log. */
-    String excerpt() {
-      String t = body.strip();
-      return t.length() > 300 ? t.substring(0, 300) + "..." : t;
-    }
+    inFlight.forEach(Call::cancel);
   }
 
   @Override

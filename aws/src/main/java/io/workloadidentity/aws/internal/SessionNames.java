@@ -5,16 +5,12 @@ import io.workloadidentity.core.KubernetesClaims;
 import io.workloadidentity.core.ProjectedToken;
 import java.time.Clock;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * STS role session names: {@code [\w+=,.@-]{2,64}}. The session name shows up in CloudTrail and in
  * the assumed-role ARN, so the default names the pod rather than a timestamp as the SDK does.
  */
 public final class SessionNames {
-  private static final Pattern VALID = Pattern.compile("[\\w+=,.@-]{2,64}");
-  private static final Pattern INVALID_CHARS = Pattern.compile("[^\\w+=,.@-]");
-
   private SessionNames() {}
 
   /**
@@ -26,11 +22,7 @@ public final class SessionNames {
    * @throws ConfigurationException if it does not match {@code [\w+=,.@-]{2,64}}
    */
   public static String validate(String name, String source) {
-    if (!VALID.matcher(name).matches()) {
-      throw new ConfigurationException("The role session name from " + source + " is not valid: '" + name
-          + "'. STS accepts 2 to 64 characters from letters, digits and +=,.@_-.");
-    }
-    return name;
+    return AwsValues.sessionName(name, source);
   }
 
   /**
@@ -55,13 +47,16 @@ public final class SessionNames {
    * @return a valid session name
    */
   public static String sanitise(String raw) {
-    String s = INVALID_CHARS.matcher(raw).replaceAll("-");
-    if (s.length() > 64) {
-      s = s.substring(0, 64);
+    // Cut first: a claim may be long, and only 64 characters can be kept anyway.
+    int n = Math.min(raw.length(), 64);
+    StringBuilder s = new StringBuilder(Math.max(n, 2));
+    for (int i = 0; i < n; i++) {
+      char c = raw.charAt(i);
+      s.append(AwsValues.isSessionNameChar(c) ? c : '-');
     }
     while (s.length() < 2) {
-      s = s + "-";
+      s.append('-');
     }
-    return s;
+    return s.toString();
   }
 }

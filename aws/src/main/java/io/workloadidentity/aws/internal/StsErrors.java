@@ -3,10 +3,12 @@ package io.workloadidentity.aws.internal;
 import io.workloadidentity.aws.AwsExchangeException;
 import io.workloadidentity.aws.AwsExchangeException.Reason;
 import io.workloadidentity.core.ProjectedToken;
+import io.workloadidentity.core.internal.BoundedBodies;
 import io.workloadidentity.core.internal.Redaction;
 import java.util.Locale;
 import java.util.Set;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.sts.model.StsException;
 
@@ -157,7 +159,24 @@ final class StsErrors {
         advice = "Check the role ARN, the session name and the request parameters.";
         break;
     }
-    return new AwsExchangeException(what + " " + advice, reason, code, status, roleArn, e.requestId(), advice, e);
+    // The SDK's exception is not attached: its message is STS's (or a stranger's) raw text, described above.
+    return new AwsExchangeException(what + " " + advice, reason, code == null ? null : safeId(code), status, roleArn,
+        safeId(e.requestId()), advice, null);
+  }
+
+  /**
+   * An ID or code from a response, fit for a field a caller may print: cut to 100 characters, then
+   * through {@link Redaction#message} (anything token-shaped redacted, control characters escaped).
+   *
+   * @param id the value, or null
+   * @return the safe value, or null
+   */
+  static String safeId(String id) {
+    if (id == null) {
+      return null;
+    }
+    String cut = id.length() > 100 ? id.substring(0, 100) : id;
+    return Redaction.message(cut);
   }
 
   private static String sentence(String s) {
@@ -167,15 +186,66 @@ final class StsErrors {
 
   private static String claims(ProjectedToken token) {
     return "iss=" + Redaction.escape(token.issuer()) + ", sub=" + Redaction.escape(token.subject()) + ", aud="
-        + Redaction.escape(String.valueOf(token.audiences()));
+        + Redaction.escape(String.valueOf(token.audiences())) + " (claims as read, not verified)";
   }
 
-  /** The typed exception for a failure without an STS response (connection, timeout, unreadable body). */
-  static AwsExchangeException toException(SdkClientException e, String roleArn, String endpoint) {
+  /**
+   * The typed exception for a failure without a usable STS error response: no connection, the
+   * exchange deadline, a body beyond the cap, or a body the SDK could not unmarshal.
+   *
+   * @param e the SDK's exception (described, redacted; not attached)
+   * @param roleArn the role
+   * @param endpoint the endpoint called
+   * @param maxResponseBytes the body cap, for the message
+   * @return the exception
+   */
+  static AwsExchangeException toException(SdkClientException e, String roleArn, String endpoint,
+      int maxResponseBytes) {
+    String call = "STS AssumeRoleWithWebIdentity for role " + roleArn + " at " + endpoint;
+    if (has(e, BoundedBodies.TooLarge.class)) {
+      String advice = "STS answers with a few KiB: this is not STS. Retrying; if it persists, check the STS endpoint"
+          + " (AWS_ENDPOINT_URL_STS, the builder's stsEndpoint) and any proxy in between.";
+      return new AwsExchangeException(call + " failed: the response is larger than " + maxResponseBytes + " bytes. "
+          + advice, Reason.MALFORMED_RESPONSE, null, -1, roleArn, null, advice, null);
+    }
+    if (e instanceof ApiCallTimeoutException) {
+      String advice = "STS at " + endpoint + " did not answer completely within the exchange timeout; retrying with"
+          + " backoff. If it persists, check the network path to this endpoint (VPC endpoint, proxy, network policy).";
+      return new AwsExchangeException(call + " timed out. " + advice, Reason.UNREACHABLE, null, -1, roleArn, null,
+          advice, null);
+    }
+    if (isUnmarshalling(e)) {
+      String advice = "The answer is not STS's XML; retrying. If it persists, check that " + endpoint
+          + " is an STS endpoint.";
+      return new AwsExchangeException(call + " returned a response that could not be read: "
+          + sentence(Redaction.describe(e)) + " " + advice, Reason.MALFORMED_RESPONSE, null, -1, roleArn, null, advice,
+          null);
+    }
     String advice = "No usable answer from STS at " + endpoint + "; retrying with backoff. If it persists, check"
         + " that the pod can reach this endpoint (VPC endpoint, proxy, network policy) and that AWS_REGION is right.";
-    return new AwsExchangeException("STS AssumeRoleWithWebIdentity for role " + roleArn + " failed: "
-        + sentence(Redaction.describe(e)) + " " + advice, Reason.UNREACHABLE, null, -1, roleArn, null, advice, e);
+    return new AwsExchangeException(call + " failed: " + sentence(Redaction.describe(e)) + " " + advice,
+        Reason.UNREACHABLE, null, -1, roleArn, null, advice, null);
+  }
+
+  /** Whether {@code t} or one of its first causes is a {@code type}. */
+  private static boolean has(Throwable t, Class<? extends Throwable> type) {
+    Throwable c = t;
+    for (int i = 0; c != null && i < 8; i++, c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The SDK read an answer but could not make an STS response of it (not XML, a bad date...). */
+  private static boolean isUnmarshalling(SdkClientException e) {
+    if (has(e, java.io.IOException.class)) {
+      return false; // the transport failed while reading: unreachable, not malformed
+    }
+    String m = e.getMessage();
+    return m != null && (m.startsWith("Unable to unmarshall") || m.startsWith("Unable to parse"))
+        || has(e, javax.xml.stream.XMLStreamException.class) || has(e, java.time.format.DateTimeParseException.class);
   }
 
   /** The trust-policy statement the role needs for this token, in words a user can paste from. */
@@ -191,7 +261,8 @@ final class StsErrors {
 
   /** The IAM OIDC provider name for an issuer URL: host and path, without the scheme. */
   static String providerPath(String issuer) {
-    String s = Redaction.escape(issuer).replaceFirst("^https?://", "");
+    String s = Redaction.escape(issuer);
+    s = s.startsWith("https://") ? s.substring(8) : s.startsWith("http://") ? s.substring(7) : s;
     return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
   }
 }

@@ -8,15 +8,19 @@ import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.internal.Tokens;
+import java.io.InputStream;
+import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkPlugin;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.model.AssumeRoleWithWebIdentityRequest;
 import software.amazon.awssdk.services.sts.model.AssumeRoleWithWebIdentityResponse;
-import software.amazon.awssdk.services.sts.model.Credentials;
 import software.amazon.awssdk.services.sts.model.PolicyDescriptorType;
 import software.amazon.awssdk.services.sts.model.StsException;
 
@@ -35,9 +39,21 @@ import software.amazon.awssdk.services.sts.model.StsException;
 final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, AwsSessionCredentials> {
   static final String PROVIDER_NAME = "AwsWebIdentityCredentialsProvider";
 
-  /** Switches the SDK's retries off for one request, whatever the client was built with. */
-  private static final SdkPlugin NO_SDK_RETRIES = config -> config.overrideConfiguration(
-      config.overrideConfiguration().toBuilder().retryStrategy(AwsRetryStrategy.doNotRetry()).build());
+  /**
+   * For one request, whatever the client was built with: the SDK's retries off, and the response
+   * body capped (STS answers with 1 to 4 KiB; nothing past the cap is read, and the call fails).
+   */
+  private static SdkPlugin perRequest(int maxResponseBytes) {
+    ExecutionInterceptor cap = new ExecutionInterceptor() {
+      @Override
+      public Optional<InputStream> modifyHttpResponseContent(Context.ModifyHttpResponse context,
+          ExecutionAttributes executionAttributes) {
+        return context.responseBody().map(in -> new CappedInputStream(in, maxResponseBytes));
+      }
+    };
+    return config -> config.overrideConfiguration(config.overrideConfiguration().toBuilder()
+        .retryStrategy(AwsRetryStrategy.doNotRetry()).addExecutionInterceptor(cap).build());
+  }
 
   private final AwsSettings settings;
   private final TokenSource tokens;
@@ -61,7 +77,7 @@ final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, Aw
             : settings.policyArns().stream().map(a -> PolicyDescriptorType.builder().arn(a).build()).toList())
         .overrideConfiguration(AwsRequestOverrideConfiguration.builder()
             .apiCallTimeout(settings.exchangeTimeout())
-            .addPlugin(NO_SDK_RETRIES)
+            .addPlugin(perRequest(settings.maxResponseBytes()))
             .build())
         .build();
   }
@@ -78,9 +94,9 @@ final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, Aw
     } catch (StsException e) {
       throw refused(e, token);
     } catch (SdkClientException e) {
-      throw StsErrors.toException(e, settings.roleArn(), endpoint);
+      throw StsErrors.toException(e, settings.roleArn(), endpoint, settings.maxResponseBytes());
     }
-    return credentials(response);
+    return StsResponses.credentials(response, settings.clock().instant(), settings.roleArn(), endpoint);
   }
 
   private AwsExchangeException refused(StsException e, ProjectedToken sent) {
@@ -101,29 +117,6 @@ final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, Aw
       derivedSessionName = name;
     }
     return name;
-  }
-
-  private Expiring<AwsSessionCredentials> credentials(AssumeRoleWithWebIdentityResponse response) {
-    Credentials c = response.credentials();
-    if (c == null || c.accessKeyId() == null || c.secretAccessKey() == null || c.sessionToken() == null
-        || c.expiration() == null) {
-      String advice = "STS answered without complete credentials; retrying. If it persists, check that "
-          + endpoint + " is an STS endpoint.";
-      throw new AwsExchangeException("STS AssumeRoleWithWebIdentity for role " + settings.roleArn()
-          + " returned an incomplete response. " + advice, Reason.MALFORMED_RESPONSE, null,
-          response.sdkHttpResponse().statusCode(), settings.roleArn(), response.responseMetadata().requestId(),
-          advice, null);
-    }
-    String account = AwsSettings.accountOf(response.assumedRoleUser() == null ? null : response.assumedRoleUser().arn());
-    AwsSessionCredentials credentials = AwsSessionCredentials.builder()
-        .accessKeyId(c.accessKeyId())
-        .secretAccessKey(c.secretAccessKey())
-        .sessionToken(c.sessionToken())
-        .expirationTime(c.expiration())
-        .accountId(account)
-        .providerName(PROVIDER_NAME)
-        .build();
-    return Expiring.of(credentials, c.expiration());
   }
 
   @Override

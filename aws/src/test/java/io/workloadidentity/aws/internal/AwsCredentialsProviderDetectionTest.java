@@ -244,4 +244,51 @@ class AwsCredentialsProviderDetectionTest {
       assertThat(wi.report()).contains("MISCONFIGURED", "AWS_WEB_IDENTITY_TOKEN_FILE");
     }
   }
+  @Test
+  void anInlineTokenIsDetectedWinsOverTheFileAndIsNeverPrinted() {
+    String token = cluster.mint(spec("pods.eks.amazonaws.com"));
+    Detection d = provider.detect(Environment.of(Map.of(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN", token,
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.toString())));
+    assertThat(d.status()).isEqualTo(Detection.Status.DETECTED);
+    assertThat(String.join(" ", d.reasons())).contains("AWS_CONTAINER_AUTHORIZATION_TOKEN (-Daws.containerAuthorizationToken)"
+        + " (inline; it takes precedence over AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE").doesNotContain(token);
+
+    Detection wrongAudience = provider.detect(Environment.of(Map.of(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN", cluster.mint(spec("sts.amazonaws.com")))));
+    assertThat(wrongAudience.status()).isEqualTo(Detection.Status.MISCONFIGURED);
+    assertThat(String.join(" ", wrongAudience.reasons())).contains("not pods.eks.amazonaws.com");
+
+    Detection broken = provider.detect(Environment.of(Map.of(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN", token.substring(0, 20) + "\n" + token.substring(20))));
+    assertThat(broken.status()).isEqualTo(Detection.Status.MISCONFIGURED);
+    assertThat(String.join(" ", broken.reasons())).contains("line break").doesNotContain(token.substring(0, 20));
+  }
+
+  @Test
+  void theRelativeUriWinsOverTheFullUriAsInTheSdk() {
+    Detection d = provider.detect(Environment.of(Map.of(
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.23/v1/credentials",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile.toString())));
+    assertThat(String.join(" ", d.reasons())).contains("agent endpoint http://169.254.170.2/v2/credentials/task")
+        .contains("takes precedence over AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    // The relative URI alone, without a token, is ECS's task role: the SDK's job.
+    assertThat(provider.detect(Environment.of(Map.of("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/task")))
+        .status()).isEqualTo(Detection.Status.NOT_CONFIGURED);
+  }
+
+  @Test
+  void anEndpointOverrideIsLabelledAsOne() {
+    Map<String, String> env = irsa();
+    env.put("AWS_ENDPOINT_URL_STS", "https://vpce-0abc.sts.eu-west-1.vpce.amazonaws.com");
+    assertThat(String.join(" ", provider.detect(Environment.of(env)).reasons()))
+        .contains("STS endpoint https://vpce-0abc.sts.eu-west-1.vpce.amazonaws.com (override from AWS_ENDPOINT_URL_STS");
+    env.put("AWS_ENDPOINT_URL_STS", "http://sts.internal.example");
+    env.put("WORKLOAD_IDENTITY_ALLOW_HTTP", "true");
+    assertThat(provider.detect(Environment.of(env)).status()).isEqualTo(Detection.Status.DETECTED);
+  }
 }
