@@ -86,6 +86,17 @@ class DoctorTest {
   }
 
   @Test
+  void craftedClaimsCannotForgeLinesOrSendTerminalEscapes() {
+    // A pod name is a claim the doctor prints; one holding a line break and an ANSI escape must come out
+    // escaped, on its own line, labelled as not verified.
+    ProjectedVolume v = volume(orders().podName("orders-1\n  [OK] exchange: forged\u001b[2J").build());
+    Run run = doctor(awsEnv(v.tokenFile()));
+    assertThat(run.out).contains("claims (as read from the token, not verified)",
+        "pod: orders-1\\n  [OK] exchange: forged\\u001B[2J");
+    assertThat(run.out).doesNotContain("\u001b").doesNotContainPattern("(?m)^\\s*\\[OK\\] exchange");
+  }
+
+  @Test
   void missingTokenFileIsExplained() {
     Run run = doctor(awsEnv(dir.resolve("nowhere/token")));
     assertThat(run.code).isEqualTo(Doctor.PROBLEM);

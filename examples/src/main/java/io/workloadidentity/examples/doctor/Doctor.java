@@ -7,6 +7,7 @@ import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.KubernetesClaims;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.Report;
 import io.workloadidentity.core.internal.Tokens;
 import io.workloadidentity.core.spi.CredentialsProvider;
@@ -97,7 +98,7 @@ public final class Doctor {
     try {
       d = provider.detect(environment);
     } catch (RuntimeException e) {
-      d = Detection.misconfigured(provider.name(), List.of("Detection failed: " + e.getMessage()), java.util.Set.of(), null);
+      d = Detection.misconfigured(provider.name(), List.of("Detection failed: " + Redaction.describe(e)), java.util.Set.of(), null);
     }
     Detection detection = d;
     CloudReport r = new CloudReport(detection);
@@ -118,7 +119,7 @@ public final class Doctor {
       } catch (UnsupportedOperationException e) {
         r.warning("exchange", e.getMessage());
       } catch (Exception e) {
-        r.problem("exchange", e.getClass().getSimpleName() + ": " + e.getMessage());
+        r.problem("exchange", Redaction.describe(e));
       }
     }
     return r;
@@ -178,7 +179,7 @@ public final class Doctor {
         r.ok("permissions", mode + ", owner " + a.owner().getName() + ", readable");
       }
     } catch (IOException | UnsupportedOperationException e) {
-      r.warning("permissions", "Cannot read the file's attributes: " + e.getMessage());
+      r.warning("permissions", "Cannot read the file's attributes: " + Redaction.describe(e));
     }
   }
 
@@ -187,18 +188,22 @@ public final class Doctor {
     for (CloudReport r : reports) {
       out.println();
       out.println(r.detection.cloud() + ": " + r.detection.status().name().toLowerCase().replace('_', ' '));
-      r.detection.reasons().forEach(reason -> out.println("  - " + reason));
+      // Every line below may carry text from the environment, the token or a server: escaped, so that a
+      // crafted claim cannot forge an "[OK]" line or send terminal escapes.
+      r.detection.reasons().forEach(reason -> out.println("  - " + Redaction.escape(reason)));
       if (r.tokenFile != null) {
-        out.println("  token file: " + r.tokenFile);
+        out.println("  token file: " + Redaction.escape(r.tokenFile.toString()));
       }
       if (r.token != null) {
-        out.println("    iss: " + r.token.issuer());
-        out.println("    sub: " + r.token.subject());
-        out.println("    aud: " + r.token.audiences());
-        r.token.kubernetes().flatMap(KubernetesClaims::podName).ifPresent(p -> out.println("    pod: " + p));
+        out.println("  claims (as read from the token, not verified):");
+        out.println("    iss: " + Redaction.escape(r.token.issuer()));
+        out.println("    sub: " + Redaction.escape(r.token.subject()));
+        out.println("    aud: " + Redaction.escape(String.valueOf(r.token.audiences())));
+        r.token.kubernetes().flatMap(KubernetesClaims::podName)
+            .ifPresent(p -> out.println("    pod: " + Redaction.escape(p)));
       }
       for (Finding f : r.findings) {
-        out.println("  [" + f.level + "] " + f.topic + ": " + f.message);
+        out.println("  [" + f.level + "] " + f.topic + ": " + Redaction.escape(f.message));
       }
     }
     out.println();
