@@ -4,11 +4,9 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.core.internal.Listeners;
 import io.workloadidentity.spring.boot.internal.CredentialStatus;
 import io.workloadidentity.spring.boot.internal.CredentialStatuses;
-import io.workloadidentity.spring.boot.internal.FanOut;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Function;
 import org.springframework.beans.factory.ObjectProvider;
 
@@ -19,10 +17,12 @@ final class CloudBeans {
   /** The builder's listener: this cloud's health status, then every {@link CredentialListenerFactory}'s. */
   static CredentialCache.Listener<Object> listener(String cloud, WorkloadIdentityDetection detection, RefreshPolicy policy,
       CredentialStatuses statuses, ObjectProvider<CredentialListenerFactory> factories) {
-    List<CredentialCache.Listener<Object>> listeners = new ArrayList<>();
+    // Core's fan-out: each listener isolated from the others' failures, each heard once. The
+    // registrations live as long as the context's credentials, so their handles are not kept.
+    Listeners<Object> listeners = new Listeners<>();
     listeners.add(statuses.add(new CredentialStatus(cloud, detection.clock(), policy)));
     factories.orderedStream().forEach(f -> listeners.add(f.listener(cloud)));
-    return new FanOut(listeners);
+    return listeners;
   }
 
   /**
