@@ -64,7 +64,7 @@ public interface TokenSource {
    * @return a thread-safe source over that one token
    */
   static TokenSource of(ProjectedToken token) {
-    return new io.workloadidentity.core.internal.FixedTokenSource(token, java.time.Clock.systemUTC());
+    return new io.workloadidentity.core.internal.FixedTokenSource(token, "a fixed token", java.time.Clock.systemUTC());
   }
 
   /** A registration that can be cancelled. Closing twice is harmless. */

@@ -7,6 +7,7 @@ import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.internal.Endpoints;
+import io.workloadidentity.core.internal.FixedTokenSource;
 import io.workloadidentity.core.internal.HttpDefaults;
 import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.Values;
@@ -584,7 +585,8 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
       if (source == null && file == null) {
         Optional<String> inline = CONTAINER_TOKEN.in(environment);
         if (inline.isPresent()) {
-          source = new InlineTokenSource(inlineToken(inline.get()), CONTAINER_TOKEN.variable(), clockOrDefault());
+          source = new FixedTokenSource(inlineToken(inline.get()), CONTAINER_TOKEN.variable() + " (inline token)",
+              clockOrDefault());
         } else {
           file = CONTAINER_TOKEN_FILE.in(environment).map(v -> path(v, CONTAINER_TOKEN_FILE)).orElseThrow(() ->
               new ConfigurationException("No Pod Identity token: set " + CONTAINER_TOKEN_FILE.names()
