@@ -109,6 +109,10 @@ public record ExternalAccountConfig(
    * @throws ConfigurationException naming the field and the fix
    */
   public static ExternalAccountConfig parse(String text, String where) {
+    if (text.isBlank()) {
+      // An empty ConfigMap key mounts as an empty file; say so rather than quote the JSON parser.
+      throw new ConfigurationException("Google credential configuration " + where + " is empty. Generate it with: " + GCLOUD);
+    }
     if (!TokenResponses.depthWithin(text, TokenResponses.MAX_DEPTH)) {
       // google-http-client's JSON parser is recursive: a deeply nested file would overflow its stack.
       throw new ConfigurationException("Google credential configuration " + where + " nests JSON deeper than "
