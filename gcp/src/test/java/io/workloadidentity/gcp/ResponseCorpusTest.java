@@ -3,12 +3,15 @@ package io.workloadidentity.gcp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.gcp.GcpCredentialsException.Reason;
 import io.workloadidentity.testkit.FakeGcp;
 import io.workloadidentity.testkit.Fault;
 import io.workloadidentity.testkit.SecretLeakGuard;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -77,6 +80,20 @@ class ResponseCorpusTest extends GcpFixture {
     gcp.grantWorkloadIdentityUser(SA, gcp.principal(audience, SUBJECT));
     gcp.faults().failAlways(FakeGcp.IAM_PATH_PREFIX, Fault.response(200, "application/json", body));
     assertTyped(name, credentials().credentialsFile(config(audience, volume.tokenFile(), SA, null)), fragments);
+  }
+
+  /** google-auth would keep a ten-year token ten years; the served expiry is capped at core's maximum. */
+  @Test
+  void aTenYearExpiryIsCappedAtTheMaximumLifetime() throws Exception {
+    gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.response(200, "application/json", "{\"access_token\": \""
+        + LEAKED + "\", \"expires_in\": 315360000, " + OAUTH_TAIL + "}"));
+    try (GcpWorkloadIdentityCredentials c = credentials().credentialsFile(config(audience, volume.tokenFile(), null,
+        null)).build()) {
+      assertThat(bearer(c)).isEqualTo(LEAKED);
+      Instant expiry = c.getAccessToken().getExpirationTime().toInstant();
+      assertThat(expiry).isAfter(clock.instant()).isBeforeOrEqualTo(clock.instant()
+          .plus(RefreshPolicy.defaults().maximumLifetime()));
+    }
   }
 
   void assertTyped(String name, GcpWorkloadIdentityCredentials.Builder builder, List<String> fragments) {

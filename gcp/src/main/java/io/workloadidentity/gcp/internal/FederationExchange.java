@@ -18,7 +18,6 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 
 /**
@@ -110,14 +109,14 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
     GuardedTransport.Response r = guard == null ? null : guard.last();
     if (r != null && r.parsed() != null) {
       Instant expiresAt = r.parsed().expiresAt();
-      return Expiring.of(new AccessToken(r.parsed().token(), Date.from(expiresAt)), expiresAt);
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
     }
     if (theirs.getTokenValue() == null || theirs.getTokenValue().isEmpty() || theirs.getExpirationTime() == null) {
       throw Failures.unexpected(what, url, new GuardedTransport.Response(url, 200, null), null);
     }
     // google-auth turned a relative expires_in into an absolute time with System.currentTimeMillis().
     Instant expiresAt = clock.instant().plusMillis(theirs.getExpirationTime().getTime() - System.currentTimeMillis());
-    return Expiring.of(new AccessToken(theirs.getTokenValue(), Date.from(expiresAt)), expiresAt);
+    return TokenResponses.expiring(theirs.getTokenValue(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
   }
 
   /**
@@ -162,12 +161,13 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
     GuardedTransport.Response r = guard == null ? null : guard.last();
     if (r != null && r.parsed() != null) {
       Instant expiresAt = r.parsed().expiresAt(); // expireTime is absolute, from Google's clock
-      return Expiring.of(new AccessToken(r.parsed().token(), Date.from(expiresAt)), expiresAt);
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
     }
     if (token.getTokenValue() == null || token.getTokenValue().isEmpty() || token.getExpirationTime() == null) {
       throw Failures.unexpected("IAM Credentials", url, new GuardedTransport.Response(url, 200, null), null);
     }
-    return Expiring.of(token, token.getExpirationTime().toInstant());
+    return TokenResponses.expiring(token.getTokenValue(), token.getExpirationTime().toInstant(), clock,
+        settings.refreshPolicy().maximumLifetime());
   }
 
   /**

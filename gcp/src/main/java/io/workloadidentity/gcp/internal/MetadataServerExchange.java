@@ -9,7 +9,6 @@ import io.workloadidentity.gcp.GcpTokenKey;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Date;
 import java.util.function.UnaryOperator;
 
 /**
@@ -54,13 +53,13 @@ final class MetadataServerExchange implements CredentialCache.Exchange<GcpTokenK
     GuardedTransport.Response r = guard == null ? null : guard.last();
     if (r != null && r.parsed() != null) {
       Instant expiresAt = r.parsed().expiresAt();
-      return Expiring.of(new AccessToken(r.parsed().token(), Date.from(expiresAt)), expiresAt);
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
     }
     if (token.getTokenValue() == null || token.getTokenValue().isEmpty() || token.getExpirationTime() == null) {
       throw Failures.metadata(new GuardedTransport.Response(url, 200, null), null, url);
     }
     // google-auth turned expires_in into an absolute time with System.currentTimeMillis(): rebase it.
     Instant expiresAt = clock.instant().plusMillis(token.getExpirationTime().getTime() - System.currentTimeMillis());
-    return Expiring.of(new AccessToken(token.getTokenValue(), Date.from(expiresAt)), expiresAt);
+    return TokenResponses.expiring(token.getTokenValue(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
   }
 }

@@ -3,14 +3,18 @@ package io.workloadidentity.gcp.internal;
 import com.google.api.client.json.GenericJson;
 import com.google.api.client.json.gson.GsonFactory;
 import com.google.api.client.util.Data;
+import com.google.auth.oauth2.AccessToken;
+import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.internal.Tokens;
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.time.Clock;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Date;
 
 /**
  * Our own reading of Google's successful token responses, checked before google-auth sees them (it
@@ -123,6 +127,24 @@ final class TokenResponses {
           + " machine's clock (NTP), it seems to be ahead of Google's" : ": not a plausible expiry"), clock);
     }
     return new Parsed(token, expiresAt);
+  }
+
+  /**
+   * The cache's value for a token: the {@link AccessToken} handed to google-auth and its callers
+   * carries an expiry no later than {@code now + maximum}, since the cache stops serving it then (a
+   * caller reading {@code getAccessToken()} must not keep a ten-year token ten years). The returned
+   * expiry stays the server's: the cache applies (and logs) the same cap itself.
+   *
+   * @param token the token value
+   * @param expiresAt the expiry the server gave
+   * @param clock the credentials' clock
+   * @param maximum the refresh policy's maximum lifetime
+   * @return the value and its expiry for the cache
+   */
+  static Expiring<AccessToken> expiring(String token, Instant expiresAt, Clock clock, Duration maximum) {
+    Instant cap = clock.instant().plus(maximum);
+    Instant shown = expiresAt.isAfter(cap) ? cap : expiresAt;
+    return Expiring.of(new AccessToken(token, Date.from(shown)), expiresAt);
   }
 
   /**
