@@ -14,11 +14,15 @@ import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.Shared;
+import io.workloadidentity.gcp.internal.Checks;
 import io.workloadidentity.gcp.internal.GcpSession;
 import io.workloadidentity.gcp.internal.GcpSettings;
 import java.io.IOException;
+import java.io.InvalidObjectException;
 import java.io.NotSerializableException;
-import java.io.ObjectOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectStreamException;
+import java.io.Serializable;
 import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.nio.file.Path;
@@ -28,9 +32,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -79,7 +85,25 @@ import java.util.function.Supplier;
  * same cache), closing a view does nothing, and closing this instance stops them all. {@link
  * #toBuilder()} returns a builder with this configuration; what it builds is an independent
  * instance (close it) sharing the same session. {@link #getAccessToken()} returns the token as of
- * the last {@code getRequestMetadata}/{@code refresh} call, as in google-auth. Not serializable.
+ * the last {@code getRequestMetadata}/{@code refresh} call, as in google-auth.
+ *
+ * <p><b>Endpoints.</b> The projected token is sent only to Google STS and the STS token only to IAM
+ * Credentials: hosts of the universe domain ({@code sts.googleapis.com}, its regional, locational and
+ * Private Service Connect forms, {@code iamcredentials.googleapis.com} likewise) or loopback. A
+ * configuration (a file, the builder) naming another host is refused by {@link Builder#build()},
+ * before anything is sent, unless that host is allowed with {@link Builder#allowEndpoint(String)}
+ * or the system property {@code workloadidentity.gcp.allowedEndpoints} / environment variable {@code
+ * WORKLOAD_IDENTITY_GCP_ALLOWED_ENDPOINTS}. Plain http goes only to loopback unless {@link
+ * Builder#allowHttp(boolean)}.
+ *
+ * <p><b>Serialization.</b> The serialized form is the configuration these credentials were built
+ * from (the builder's values, the scopes and the quota project), never a token. Deserializing builds
+ * credentials from it again, as {@link Builder#build()} does (the configuration file is read again,
+ * every check applies again), sharing the session of equal credentials in that JVM; close them
+ * like any other. Credentials built with a caller object that is not {@link java.io.Serializable}
+ * (a {@link TokenSource}, an {@link Environment}, a transport factory, clock or listener) or with a
+ * custom {@link RefreshPolicy} refuse to be serialized ({@link java.io.NotSerializableException}),
+ * before anything of them is written.
  */
 public final class GcpWorkloadIdentityCredentials extends GoogleCredentials implements AutoCloseable {
   private static final long serialVersionUID = 1L;
@@ -231,12 +255,14 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
    *
    * @param scopes the OAuth scopes
    * @return this instance, or a view with {@code scopes}
+   * @throws ConfigurationException if a scope is empty or has control characters or spaces
    */
   @Override
   public GoogleCredentials createScoped(Collection<String> scopes) {
     if (scopes == null || scopes.isEmpty() || List.copyOf(scopes).equals(key.scopes())) {
       return this;
     }
+    scopes.forEach(Checks::scope);
     return new GcpWorkloadIdentityCredentials(owner, key.withScopes(List.copyOf(scopes)), getQuotaProjectId(), false);
   }
 
@@ -257,9 +283,13 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
    *
    * @param quotaProject the project billed for quota ({@code x-goog-user-project}), or {@code null} for none
    * @return the view
+   * @throws ConfigurationException if {@code quotaProject} is not a project ID or number
    */
   @Override
   public GoogleCredentials createWithQuotaProject(String quotaProject) {
+    if (quotaProject != null) {
+      Checks.quotaProject(quotaProject, "createWithQuotaProject");
+    }
     return new GcpWorkloadIdentityCredentials(owner, key, quotaProject, false);
   }
 
@@ -325,8 +355,140 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     return System.identityHashCode(this);
   }
 
-  private void writeObject(ObjectOutputStream out) throws IOException {
-    throw new NotSerializableException(getClass().getName() + " owns threads and a file watch; it is not serializable");
+  /**
+   * Serializes the configuration only: called before anything of this object is written, so a
+   * token (cached in google-auth's fields) never reaches the stream.
+   *
+   * @return the serialized form
+   * @throws NotSerializableException if a caller object of the configuration cannot be serialized
+   */
+  private Object writeReplace() throws ObjectStreamException {
+    return new SerializedForm(owner.origin, key.scopes(), getQuotaProjectId());
+  }
+
+  /** Instances are written as a {@link SerializedForm}; a stream holding one directly was forged. */
+  private void readObject(ObjectInputStream in) throws InvalidObjectException {
+    throw new InvalidObjectException("GcpWorkloadIdentityCredentials are deserialized from their serialized form only");
+  }
+
+  /**
+   * The serialized form: the builder's values, the scopes and the quota project. Caller objects
+   * (transport factory, clock, listener) are included only if they are serializable themselves;
+   * an environment or token source makes the credentials non-serializable.
+   */
+  private static final class SerializedForm implements Serializable {
+    private static final long serialVersionUID = 1L;
+    /** The configuration file, or {@code null}. */
+    private final String credentialsFile;
+    /** The workload identity provider, or {@code null}. */
+    private final String audience;
+    /** The service account to impersonate, or {@code null}. */
+    private final String serviceAccount;
+    /** The scopes. */
+    private final ArrayList<String> scopes;
+    /** The impersonated token lifetime, or {@code null}. */
+    private final Duration tokenLifetime;
+    /** The projected token file, or {@code null}. */
+    private final String tokenFile;
+    /** The STS endpoint, or {@code null}. */
+    private final String stsEndpoint;
+    /** The IAM Credentials endpoint, or {@code null}. */
+    private final String iamEndpoint;
+    /** Whether the metadata server was chosen. */
+    private final boolean metadataServer;
+    /** The metadata server host, or {@code null}. */
+    private final String metadataHost;
+    /** The universe domain, or {@code null}. */
+    private final String universeDomain;
+    /** The quota project, or {@code null}. */
+    private final String quotaProject;
+    /** The timeouts, or {@code null}. */
+    private final Duration connectTimeout;
+    /** The read timeout, or {@code null}. */
+    private final Duration readTimeout;
+    /** The exchange timeout, or {@code null}. */
+    private final Duration exchangeTimeout;
+    /** Hosts allowed explicitly. */
+    private final ArrayList<String> allowedEndpoints;
+    /** Whether plain http was allowed. */
+    private final boolean allowHttp;
+    /** The transport factory (serializable), or {@code null}. */
+    private final HttpTransportFactory transportFactory;
+    /** The clock (serializable), or {@code null}. */
+    private final Clock clock;
+    /** The listener (serializable), or {@code null}. */
+    private final CredentialCache.Listener<? super GcpTokenKey> listener;
+
+    SerializedForm(Builder b, List<String> scopes, String quotaProject) throws NotSerializableException {
+      refuseUnless(b.environment == null, "it was built with environment(...): an Environment is not serializable");
+      refuseUnless(b.tokenSource == null, "it was built with tokenSource(...): a TokenSource is not serializable");
+      refuseUnless(b.refreshPolicy == null || b.refreshPolicy.equals(RefreshPolicy.defaults()),
+          "it was built with a custom refreshPolicy(...), which is not serializable");
+      refuseUnless(b.transportFactory == null || b.transportFactory instanceof Serializable,
+          "its httpTransportFactory is not Serializable");
+      refuseUnless(b.clock == null || b.clock instanceof Serializable, "its clock is not Serializable");
+      refuseUnless(b.listener == null || b.listener instanceof Serializable, "its listener is not Serializable");
+      credentialsFile = b.credentialsFile == null ? null : b.credentialsFile.toString();
+      audience = b.audience;
+      serviceAccount = b.serviceAccount;
+      this.scopes = new ArrayList<>(scopes);
+      tokenLifetime = b.tokenLifetime;
+      tokenFile = b.tokenFile == null ? null : b.tokenFile.toString();
+      stsEndpoint = b.stsEndpoint;
+      iamEndpoint = b.iamEndpoint;
+      metadataServer = b.metadataServer;
+      metadataHost = b.metadataHost;
+      universeDomain = b.getUniverseDomain();
+      this.quotaProject = quotaProject;
+      connectTimeout = b.connectTimeout;
+      readTimeout = b.readTimeout;
+      exchangeTimeout = b.exchangeTimeout;
+      allowedEndpoints = new ArrayList<>(b.allowedEndpoints);
+      allowHttp = b.allowHttp;
+      transportFactory = b.transportFactory;
+      clock = b.clock;
+      listener = b.listener;
+    }
+
+    private static void refuseUnless(boolean ok, String why) throws NotSerializableException {
+      if (!ok) {
+        throw new NotSerializableException("GcpWorkloadIdentityCredentials cannot be serialized: " + why
+            + ". Nothing was written.");
+      }
+    }
+
+    /**
+     * Builds the credentials again, with every check of {@link Builder#build()}.
+     *
+     * @return working credentials sharing the session of equal ones
+     * @throws ConfigurationException if the configuration is no longer valid here (a file missing, say)
+     */
+    private Object readResolve() {
+      Builder b = new Builder();
+      b.credentialsFile = credentialsFile == null ? null : Path.of(credentialsFile);
+      b.audience = audience;
+      b.serviceAccount = serviceAccount;
+      b.scopes = scopes == null ? null : List.copyOf(scopes);
+      b.tokenLifetime = tokenLifetime;
+      b.tokenFile = tokenFile == null ? null : Path.of(tokenFile);
+      b.stsEndpoint = stsEndpoint;
+      b.iamEndpoint = iamEndpoint;
+      b.metadataServer = metadataServer;
+      b.metadataHost = metadataHost;
+      b.setUniverseDomain(universeDomain);
+      b.setQuotaProjectId(quotaProject);
+      b.connectTimeout = connectTimeout;
+      b.readTimeout = readTimeout;
+      b.exchangeTimeout = exchangeTimeout;
+      if (allowedEndpoints != null) {
+        allowedEndpoints.forEach(b::allowEndpoint);
+      }
+      b.allowHttp = allowHttp;
+      b.transportFactory = transportFactory;
+      b.clock = clock;
+      b.listener = listener;
+      return b.build();
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -464,6 +626,8 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     private Clock clock;
     private RefreshPolicy refreshPolicy;
     private CredentialCache.Listener<? super GcpTokenKey> listener;
+    private final Set<String> allowedEndpoints = new LinkedHashSet<>();
+    private boolean allowHttp;
 
     private Builder() {}
 
@@ -489,6 +653,8 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
       listener = b.listener;
       quotaProjectId = b.quotaProjectId;
       universeDomain = b.universeDomain;
+      allowedEndpoints.addAll(b.allowedEndpoints);
+      allowHttp = b.allowHttp;
     }
 
     /**
@@ -670,6 +836,38 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     }
 
     /**
+     * Allows tokens to be sent to {@code host}, beyond Google's STS and IAM Credentials hosts of the
+     * universe domain and loopback: for a proxy, a private endpoint or another universe named by the
+     * configuration. Without it such a configuration is refused by {@link #build()}, before anything
+     * is sent. The system property {@code workloadidentity.gcp.allowedEndpoints} and the environment
+     * variable {@code WORKLOAD_IDENTITY_GCP_ALLOWED_ENDPOINTS} (comma-separated host names) allow
+     * hosts too. Allow only hosts you operate or trust with the pod's identity.
+     *
+     * @param host a host name, such as {@code sts.example.internal} (no scheme, port or path); may be
+     *     called more than once
+     * @return this builder
+     */
+    public Builder allowEndpoint(String host) {
+      this.allowedEndpoints.add(requireText(host, "allowEndpoint").toLowerCase(java.util.Locale.ROOT));
+      return this;
+    }
+
+    /**
+     * Allows plain {@code http} to STS and IAM Credentials endpoints that are not loopback (the token
+     * then travels in clear): for a test cluster behind a plain-http proxy, never production. The
+     * process-wide switch is core's {@code workloadidentity.allowHttp} / {@code
+     * WORKLOAD_IDENTITY_ALLOW_HTTP}. The metadata server is always plain http, as it only speaks that
+     * and receives no credential.
+     *
+     * @param allow true to allow plain http
+     * @return this builder
+     */
+    public Builder allowHttp(boolean allow) {
+      this.allowHttp = allow;
+      return this;
+    }
+
+    /**
      * The HTTP client google-auth uses for STS, IAM and the metadata server. Credentials share a
      * session only if they were given the same factory object.
      *
@@ -844,11 +1042,13 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
       GcpSettings.Resolved resolved = GcpSettings.resolve(new GcpSettings.Inputs(environment, credentialsFile, audience,
           serviceAccount, tokenLifetime, tokenSource, tokenFile, stsEndpoint, iamEndpoint, metadataServer, metadataHost,
           universeDomain, transportFactory, connectTimeout, readTimeout, exchangeTimeout, clock, refreshPolicy,
-          quotaProjectId));
+          quotaProjectId, Set.copyOf(allowedEndpoints), allowHttp));
+      List<String> keyScopes = scopes == null ? GcpSettings.DEFAULT_SCOPES : scopes;
+      keyScopes.forEach(Checks::scope);
       Shared.Ref<GcpSession> ref = GcpSession.acquire(resolved.settings());
       Owner owner = new Owner(ref, listener == null ? null : ref.get().listeners().add(listener), new Builder(this));
       try {
-        GcpTokenKey key = resolved.key(scopes == null ? GcpSettings.DEFAULT_SCOPES : scopes);
+        GcpTokenKey key = resolved.key(keyScopes);
         return new GcpWorkloadIdentityCredentials(owner, key, resolved.quotaProject(), true);
       } catch (RuntimeException e) {
         owner.close();

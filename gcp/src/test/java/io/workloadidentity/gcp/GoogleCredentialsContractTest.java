@@ -126,7 +126,7 @@ class GoogleCredentialsContractTest extends GcpFixture {
   }
 
   @Test
-  void neverShowsTokensAndIsNotSerializable() throws Exception {
+  void neverShowsTokensAndRefusesToSerializeWithCallerObjects() throws Exception {
     GcpWorkloadIdentityCredentials c = credentials(SA);
     String token = c.getRequestMetadata(API).get("Authorization").get(0).substring(7);
     assertThat(c.toString()).contains(audience).contains(SA).doesNotContain(token).doesNotContain(volume.current().value())
@@ -152,8 +152,8 @@ class GoogleCredentialsContractTest extends GcpFixture {
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("only with serviceAccount");
     assertThatThrownBy(() -> credentials().audience(audience).build())
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("tokenFile(path)");
-    assertThatThrownBy(() -> credentials().audience(audience).tokenFile(volume.tokenFile()).stsEndpoint("http://127.0.0.1/v1/token").build())
-        .isInstanceOf(ConfigurationException.class).hasMessageContaining("https://");
+    assertThatThrownBy(() -> credentials().audience(audience).tokenFile(volume.tokenFile()).stsEndpoint("http://sts.googleapis.com/v1/token").build())
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("plain http").hasMessageContaining("allowHttp(true)");
     assertThatThrownBy(() -> credentials().metadataServer("127.0.0.1:1").serviceAccount(SA).build())
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("iam.gke.io/gcp-service-account");
     assertThatThrownBy(() -> credentials().audience("https:" + audience).tokenFile(volume.tokenFile()).build())

@@ -78,14 +78,14 @@ final class Failures {
           return fail(Reason.AUDIENCE_MISMATCH, "Google STS rejected the token's audience (" + said + "). " + who
               + " was exchanged at workload identity provider " + audience + ".", "Set the projected volume's"
               + " serviceAccountToken.audience to one of the provider's allowed audiences (by default "
-              + defaultAudience(audience) + ")" + (subject == null ? "" : ", or add " + subject.audiences()
+              + defaultAudience(audience) + ")" + (subject == null ? "" : ", or add " + Redaction.escape(String.valueOf(subject.audiences()))
               + " to the provider's allowed audiences") + " (gcloud iam workload-identity-pools providers update-oidc"
               + " ... --allowed-audiences=...).", body, r, error, false);
         }
         return fail(Reason.SUBJECT_TOKEN_REJECTED, "Google STS rejected the projected token (" + said + "). " + who
             + ".", "The token file is re-read and the exchange retried when the kubelet rotates the token; if this"
             + " persists, the provider " + audience + " must have issuer URI "
-            + (subject == null ? "the token's iss" : subject.issuer()) + " and be able to verify the signature"
+            + (subject == null ? "the token's iss" : Redaction.escape(subject.issuer())) + " and be able to verify the signature"
             + " (Google fetches the issuer's JWKS, which must be public, or use the provider's --jwk-json-path with"
             + " the cluster's current keys), its attribute condition, if any, must accept this subject, and an"
             + " expired or stale token means the kubelet is not rotating it.", body, r, error, true);
@@ -128,7 +128,7 @@ final class Failures {
       return serverError("IAM Credentials", url, said, body, r, error);
     }
     if (r.status() == 403 || r.status() == 404 || "PERMISSION_DENIED".equals(body.code) || "NOT_FOUND".equals(body.code)) {
-      String principal = principal(audience, subject.subject());
+      String principal = principal(audience, Redaction.escape(subject.subject()));
       return fail(Reason.IMPERSONATION_DENIED, "IAM Credentials denied impersonating service account "
           + serviceAccount + " (" + said + "). The caller is the federated principal " + principal
           + " (assuming the provider maps google.subject=assertion.sub).", "Grant it roles/iam.workloadIdentityUser"
@@ -186,7 +186,8 @@ final class Failures {
   }
 
   static String claims(ProjectedToken t) {
-    return "iss=" + t.issuer() + ", sub=" + t.subject() + ", aud=" + t.audiences() + ", exp=" + t.expiresAt();
+    return "iss=" + Redaction.escape(t.issuer()) + ", sub=" + Redaction.escape(t.subject()) + ", aud="
+        + Redaction.escape(String.valueOf(t.audiences())) + ", exp=" + t.expiresAt() + " (claims not verified)";
   }
 
   private static boolean throttled(GuardedTransport.Response r, Body body) {
@@ -197,27 +198,75 @@ final class Failures {
   private static GcpCredentialsException fail(Reason reason, String what, String advice, Body body,
       GuardedTransport.Response r, Exception error, boolean tokenRejected) {
     return new GcpCredentialsException(reason, what + " Fix: " + advice, body.code, r.status(), advice, tokenRejected,
-        error);
+        safeCause(error));
   }
 
   private static GcpCredentialsException unreachable(String what, String url, Exception error, String advice) {
     String cause = error == null ? "no response" : Redaction.describe(error);
     return new GcpCredentialsException(Reason.UNREACHABLE, what + " at " + url + " did not answer (" + cause + "). "
-        + advice, null, -1, advice, false, error);
+        + advice, null, -1, advice, false, safeCause(error));
   }
 
   private static GcpCredentialsException serverError(String what, String url, String said, Body body,
       GuardedTransport.Response r, Exception error) {
     String advice = "Nothing to do unless it persists: the exchange is retried with backoff.";
     return new GcpCredentialsException(Reason.SERVER_ERROR, what + " at " + url + " failed (" + said + "). " + advice,
-        body.code, r.status(), advice, false, error);
+        body.code, r.status(), advice, false, safeCause(error));
   }
 
-  private static GcpCredentialsException unexpected(String what, String url, GuardedTransport.Response r, Exception error) {
+  static GcpCredentialsException unexpected(String what, String url, GuardedTransport.Response r, Exception error) {
     String advice = "Is a proxy rewriting responses?";
     return new GcpCredentialsException(Reason.UNEXPECTED_RESPONSE, what + " at " + url + " answered HTTP " + r.status()
         + " but the response could not be used (" + (error == null ? "no usable token in it" : Redaction.describe(error))
-        + "). " + advice, null, r.status(), advice, false, error);
+        + "). " + advice, null, r.status(), advice, false, safeCause(error));
+  }
+
+  /**
+   * The failures decided by the transport rather than by Google's answer: the exchange deadline
+   * passed, or a successful response cannot be used (too large, a field missing or wrong). Null when
+   * neither happened.
+   */
+  static GcpCredentialsException unusable(String what, String url, GuardedTransport guard, Exception error) {
+    if (guard == null) {
+      return null;
+    }
+    GuardedTransport.Response r = guard.last();
+    if (r != null && r.problem() != null) {
+      String advice = r.clockProblem() ? "Synchronize this machine's clock (NTP or chrony on the node)."
+          : "Is a proxy or another server answering in Google's place? The exchange is retried with backoff.";
+      return new GcpCredentialsException(Reason.UNEXPECTED_RESPONSE, what + " at " + url + " answered HTTP "
+          + r.status() + " but the response cannot be used: " + r.problem() + ". " + advice, null, r.status(), advice,
+          false, null);
+    }
+    if (guard.timedOut()) {
+      String advice = "The server is reachable but too slow (or sends its answer a byte at a time); the exchange is"
+          + " retried with backoff. Raise exchangeTimeout only if the network path is known to be slow.";
+      return new GcpCredentialsException(Reason.UNREACHABLE, what + " at " + url + " did not complete its answer"
+          + " within the exchange deadline of " + guard.deadline().toMillis() + " ms" + (r == null ? "" : " (HTTP "
+          + r.status() + ")") + ", so the request was abandoned. " + advice, null, r == null ? -1 : r.status(), advice,
+          false, null);
+    }
+    return null;
+  }
+
+  /**
+   * What a failure may keep as its cause: the JDK's own network exception at the root of the chain
+   * (a timeout, a refused connection, an unknown host, a TLS failure), whose message is the JDK's.
+   * google-auth's and google-http-client's exceptions are never kept: their messages quote server
+   * responses, which reach our messages only through {@link Redaction}.
+   */
+  static Throwable safeCause(Throwable error) {
+    Throwable root = error;
+    for (int i = 0; root != null && root.getCause() != null && root.getCause() != root && i < 16; i++) {
+      root = root.getCause();
+    }
+    if (root == null) {
+      return null;
+    }
+    String pkg = root.getClass().getPackageName();
+    boolean jdkNetwork = pkg.equals("java.net") || pkg.equals("javax.net.ssl") || root instanceof java.io.InterruptedIOException
+        && pkg.equals("java.io") && root.getMessage() != null && root.getMessage().startsWith("Read timed out");
+    return jdkNetwork ? root : null;
   }
 
   private static String said(GuardedTransport.Response r, Body body) {
@@ -228,7 +277,7 @@ final class Failures {
     if (!body.description.isEmpty()) {
       sb.append(": ").append(body.description);
     } else if (body.code == null && r.errorBody() != null && !r.errorBody().isBlank()) {
-      sb.append(": ").append(abbreviate(r.errorBody().strip()));
+      sb.append(": ").append(Redaction.message(r.errorBody().strip()));
     }
     return sb.toString();
   }
@@ -241,15 +290,10 @@ final class Failures {
     }
   }
 
-  /** Google's text, shortened and made safe for a message (redacted, control characters escaped). */
-  private static String abbreviate(String s) {
-    return Redaction.message(s.length() <= 300 ? s : s.substring(0, 300) + "...");
-  }
-
   /** The error fields of either Google error shape: OAuth ({@code error} string) or API ({@code error} object). */
   private record Body(String code, String description) {
     static Body parse(String text) {
-      if (text == null || text.isBlank()) {
+      if (text == null || text.isBlank() || !TokenResponses.depthWithin(text, TokenResponses.MAX_DEPTH)) {
         return new Body(null, "");
       }
       try {
@@ -257,15 +301,16 @@ final class Failures {
         Object error = json.get("error");
         if (error instanceof String s) {
           Object d = json.get("error_description");
-          return new Body(s, d instanceof String ds ? abbreviate(ds) : "");
+          return new Body(Redaction.message(s), d instanceof String ds ? Redaction.message(ds) : "");
         }
         if (error instanceof Map<?, ?> m) {
           Object status = m.get("status");
           Object message = m.get("message");
-          return new Body(status instanceof String s ? s : null, message instanceof String ms ? abbreviate(ms) : "");
+          return new Body(status instanceof String s ? Redaction.message(s) : null,
+              message instanceof String ms ? Redaction.message(ms) : "");
         }
       } catch (java.io.IOException | RuntimeException e) {
-        // Not JSON (a proxy's HTML page, a truncated body): reported verbatim, abbreviated.
+        // Not JSON (a proxy's HTML page, a truncated body): reported through Redaction by said().
       }
       return new Body(null, "");
     }

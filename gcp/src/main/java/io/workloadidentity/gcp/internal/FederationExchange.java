@@ -5,6 +5,7 @@ import com.google.auth.oauth2.GoogleCredentials;
 import com.google.auth.oauth2.IdentityPoolCredentials;
 import com.google.auth.oauth2.IdentityPoolSubjectTokenSupplier;
 import com.google.auth.oauth2.ImpersonatedCredentials;
+import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
 import io.workloadidentity.core.ProjectedToken;
@@ -17,7 +18,6 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 
 /**
@@ -42,8 +42,6 @@ import java.util.List;
 final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, AccessToken> {
   private static final System.Logger LOG = System.getLogger(FederationExchange.class.getName());
   static final String JWT = "urn:ietf:params:oauth:token-type:jwt";
-  /** Assumed STS token lifetime when Google omits expires_in (it always sends it today). */
-  private static final Duration ASSUMED_LIFETIME = Duration.ofHours(1);
 
   private final GcpSettings settings;
   private final TokenSource tokens;
@@ -61,7 +59,7 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
   public Expiring<AccessToken> exchange(GcpTokenKey key) {
     long deadline = System.nanoTime() + settings.exchangeTimeout().toNanos();
     String audience = key.provider().orElseThrow();
-    Subject subject = new Subject(tokens);
+    Subject subject = new Subject(tokens, audience);
     Expiring<AccessToken> federated = sts(key, audience, subject, deadline);
     if (key.serviceAccount().isEmpty()) {
       return federated;
@@ -73,7 +71,7 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
     // With impersonation STS is asked for cloud-platform and IAM gets the caller's scopes, as google-auth does.
     List<String> scopes = key.serviceAccount().isEmpty() ? key.scopes() : GcpSettings.DEFAULT_SCOPES;
     String url = settings.tokenUrl();
-    GuardedTransport guard = http.step(deadline, u -> u);
+    GuardedTransport guard = http.step(deadline, u -> u, TokenResponses::oauth);
     IdentityPoolCredentials.Builder b = IdentityPoolCredentials.newBuilder()
         .setSubjectTokenSupplier(subject)
         .setAudience(audience)
@@ -91,18 +89,34 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
       if (subject.failure != null) {
         throw subject.failure; // the token source's own typed error (file missing, token expired, ...)
       }
-      GcpCredentialsException failure = Failures.sts(Failures.responseOf(guard, e, url), e, url, audience, subject.sent);
+      GcpCredentialsException failure = Failures.unusable("Google STS", url, guard, e);
+      if (failure == null) {
+        failure = Failures.sts(Failures.responseOf(guard, e, url), e, url, audience, subject.sent);
+      }
       if (failure.tokenRejected()) {
         reread(subject.sent, failure);
       }
       throw failure;
     }
-    Instant expiresAt = relativeExpiry(token.getExpirationTime());
-    if (expiresAt == null) {
-      Instant cap = clock.instant().plus(ASSUMED_LIFETIME);
-      expiresAt = subject.sent.expiresAt().isBefore(cap) ? subject.sent.expiresAt() : cap;
+    return ours(guard, token, "Google STS", url);
+  }
+
+  /**
+   * The token as our own reader found it in the response (google-auth read the same bytes); only if
+   * guarding is unavailable, google-auth's, with the same required fields.
+   */
+  private Expiring<AccessToken> ours(GuardedTransport guard, AccessToken theirs, String what, String url) {
+    GuardedTransport.Response r = guard == null ? null : guard.last();
+    if (r != null && r.parsed() != null) {
+      Instant expiresAt = r.parsed().expiresAt();
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
     }
-    return Expiring.of(new AccessToken(token.getTokenValue(), Date.from(expiresAt)), expiresAt);
+    if (theirs.getTokenValue() == null || theirs.getTokenValue().isEmpty() || theirs.getExpirationTime() == null) {
+      throw Failures.unexpected(what, url, new GuardedTransport.Response(url, 200, null), null);
+    }
+    // google-auth turned a relative expires_in into an absolute time with System.currentTimeMillis().
+    Instant expiresAt = clock.instant().plusMillis(theirs.getExpirationTime().getTime() - System.currentTimeMillis());
+    return TokenResponses.expiring(theirs.getTokenValue(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
   }
 
   /**
@@ -125,7 +139,8 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
       long deadline) {
     String serviceAccount = key.serviceAccount().orElseThrow();
     String url = settings.iamEndpoint() + "/v1/projects/-/serviceAccounts/" + serviceAccount + ":generateAccessToken";
-    GuardedTransport guard = http.step(deadline, u -> u);
+    Duration lifetime = settings.tokenLifetime();
+    GuardedTransport guard = http.step(deadline, u -> u, (body, at) -> TokenResponses.iam(body, at, lifetime));
     ImpersonatedCredentials iam = ImpersonatedCredentials.newBuilder()
         .setSourceCredentials(new StsToken(stsToken, settings.universeDomain()))
         .setTargetPrincipal(serviceAccount)
@@ -139,22 +154,20 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
     try {
       token = iam.refreshAccessToken();
     } catch (IOException | RuntimeException e) {
-      throw Failures.iam(Failures.responseOf(guard, e, url), e, url, audience, serviceAccount, subject);
+      GcpCredentialsException failure = Failures.unusable("IAM Credentials", url, guard, e);
+      throw failure != null ? failure
+          : Failures.iam(Failures.responseOf(guard, e, url), e, url, audience, serviceAccount, subject);
     }
-    // expireTime is absolute, from Google's clock.
-    Instant expiresAt = token.getExpirationTime().toInstant();
-    return Expiring.of(token, expiresAt);
-  }
-
-  /**
-   * google-auth turns a relative {@code expires_in} into an absolute time with {@code
-   * System.currentTimeMillis()}; rebase it onto the injected clock so tests and suspended hosts agree.
-   */
-  private Instant relativeExpiry(Date expiration) {
-    if (expiration == null) {
-      return null;
+    GuardedTransport.Response r = guard == null ? null : guard.last();
+    if (r != null && r.parsed() != null) {
+      Instant expiresAt = r.parsed().expiresAt(); // expireTime is absolute, from Google's clock
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
     }
-    return clock.instant().plusMillis(expiration.getTime() - System.currentTimeMillis());
+    if (token.getTokenValue() == null || token.getTokenValue().isEmpty() || token.getExpirationTime() == null) {
+      throw Failures.unexpected("IAM Credentials", url, new GuardedTransport.Response(url, 200, null), null);
+    }
+    return TokenResponses.expiring(token.getTokenValue(), token.getExpirationTime().toInstant(), clock,
+        settings.refreshPolicy().maximumLifetime());
   }
 
   /**
@@ -165,21 +178,31 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
   private static final class Subject implements IdentityPoolSubjectTokenSupplier {
     private static final long serialVersionUID = 1L;
     private final transient TokenSource tokens;
+    private final transient String audience;
     transient ProjectedToken sent;
     transient WorkloadIdentityException failure;
 
-    Subject(TokenSource tokens) {
+    Subject(TokenSource tokens, String audience) {
       this.tokens = tokens;
+      this.audience = audience;
     }
 
     @Override
     public String getSubjectToken(com.google.auth.oauth2.ExternalAccountSupplierContext context) throws IOException {
+      ProjectedToken token;
       try {
-        sent = tokens.token();
+        token = tokens.token();
       } catch (WorkloadIdentityException e) {
         failure = e;
         throw new IOException("The projected token could not be read", e);
       }
+      // Checked on every read, right before sending: the file could be re-pointed by a rotation.
+      java.util.Optional<String> refused = ApiServerTokens.problem(token, tokens.description(), audience);
+      if (refused.isPresent()) {
+        failure = new ConfigurationException(refused.get());
+        throw new IOException("The projected token is the API server's");
+      }
+      sent = token;
       return sent.value();
     }
   }

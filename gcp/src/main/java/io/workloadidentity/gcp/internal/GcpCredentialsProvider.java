@@ -5,6 +5,7 @@ import com.google.api.client.json.gson.GsonFactory;
 import io.workloadidentity.core.ConfigurationException;
 import io.workloadidentity.core.Detection;
 import io.workloadidentity.core.Environment;
+import io.workloadidentity.core.FileTokenSource;
 import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.Detections;
 import io.workloadidentity.core.internal.Redaction;
@@ -50,7 +51,7 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
     return Detections.guarded(CLOUD, Set.of(), () -> {
       Optional<String> file = env.get(GcpSettings.CREDENTIALS_VARIABLE, GcpSettings.CREDENTIALS_PROPERTY);
       if (file.isPresent()) {
-        return detectFile(Path.of(file.get()));
+        return detectFile(Path.of(file.get()), env);
       }
       Optional<String> evidence = signals.evidence(env);
       if (evidence.isPresent()) {
@@ -73,20 +74,24 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
     return b.build();
   }
 
-  private Detection detectFile(Path file) {
-    String named = GcpSettings.CREDENTIALS_VARIABLE + "=" + file;
+  private Detection detectFile(Path file, Environment env) {
+    String named = GcpSettings.CREDENTIALS_VARIABLE + "=" + Redaction.escape(file.toString());
     if (!Files.isRegularFile(file)) {
       return Detection.misconfigured(CLOUD, List.of(named + " does not exist or is not a file: mount the external_account"
           + " configuration (usually a ConfigMap) at that path, or unset the variable."), Set.of(), null);
     }
     String type = typeOf(file);
     if (type != null && !type.equals("external_account")) {
-      return Detection.notConfigured(CLOUD, named + " is a \"" + type + "\" credential, not workload identity"
+      return Detection.notConfigured(CLOUD, named + " is a \"" + Redaction.escape(type) + "\" credential, not workload identity"
           + " federation; Google's default credentials handle it.");
     }
     ExternalAccountConfig config;
     try {
       config = ExternalAccountConfig.read(file, GcpSettings.CREDENTIALS_VARIABLE);
+      // Everything build() checks, the endpoint policy first: detection must not report DETECTED for
+      // a configuration that would be refused.
+      GcpSettings.resolve(new GcpSettings.Inputs(env, file, null, null, null, null, null, null, null, false, null, null,
+          null, null, null, null, null, null, null, Set.of(), false));
     } catch (ConfigurationException e) {
       return Detection.misconfigured(CLOUD, List.of(e.getMessage()), Set.of(), null);
     }
@@ -107,9 +112,11 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
     if (config.jsonField().isEmpty()) {
       // Any audience may be allowed by the provider (the report warns about an unusual one); an
       // unreadable or expired token is wrong whatever the provider says.
-      List<String> findings;
+      List<String> findings = new ArrayList<>();
       try {
-        findings = Detections.tokenFindings(config.tokenFile(), "credential_source.file", Set.of(), "", Instant.now());
+        findings.addAll(Detections.tokenFindings(config.tokenFile(), "credential_source.file", Set.of(), "", Instant.now()));
+        ApiServerTokens.problem(FileTokenSource.readOnce(config.tokenFile(), "credential_source.file"),
+            config.tokenFile().toString(), config.audience()).ifPresent(findings::add);
       } catch (WorkloadIdentityException e) {
         findings = List.of(Redaction.message(e.getMessage()));
       }
@@ -123,8 +130,11 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
 
   private static String typeOf(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
-      GenericJson json = GsonFactory.getDefaultInstance()
-          .fromString(new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8), GenericJson.class);
+      String text = new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8);
+      if (!TokenResponses.depthWithin(text, TokenResponses.MAX_DEPTH)) {
+        return null; // ExternalAccountConfig.read reports it
+      }
+      GenericJson json = GsonFactory.getDefaultInstance().fromString(text, GenericJson.class);
       return json != null && json.get("type") instanceof String s ? s : null;
     } catch (IOException | RuntimeException e) {
       return null; // ExternalAccountConfig.read reports it precisely

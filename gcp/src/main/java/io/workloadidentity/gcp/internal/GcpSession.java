@@ -22,13 +22,15 @@ public final class GcpSession implements AutoCloseable {
   private final CredentialCache<GcpTokenKey, AccessToken> cache;
   private final Listeners<GcpTokenKey> listeners;
   private final FileTokenSource owned;
+  private final Http http;
 
   private GcpSession(GcpSettings settings, CredentialCache<GcpTokenKey, AccessToken> cache,
-      Listeners<GcpTokenKey> listeners, FileTokenSource owned) {
+      Listeners<GcpTokenKey> listeners, FileTokenSource owned, Http http) {
     this.settings = settings;
     this.cache = cache;
     this.listeners = listeners;
     this.owned = owned;
+    this.http = http;
   }
 
   /**
@@ -43,7 +45,7 @@ public final class GcpSession implements AutoCloseable {
   }
 
   private static GcpSession open(GcpSettings s) {
-    Http http = new Http(s.transportFactory(), s.connectTimeout(), s.readTimeout());
+    Http http = Http.of(s);
     Listeners<GcpTokenKey> listeners = new Listeners<>();
     CredentialCache.Builder<GcpTokenKey, AccessToken> b;
     TokenSource tokens = null;
@@ -64,11 +66,12 @@ public final class GcpSession implements AutoCloseable {
       CredentialCache<GcpTokenKey, AccessToken> cache = b.name("gcp").clock(s.clock()).refreshPolicy(s.refreshPolicy())
           .exchangeTimeout(s.exchangeTimeout()).listener(listeners).build();
       LOG.log(Level.DEBUG, () -> "gcp workload identity session opened: " + s);
-      return new GcpSession(s, cache, listeners, owned);
+      return new GcpSession(s, cache, listeners, owned, http);
     } catch (RuntimeException e) {
       if (owned != null) {
         owned.close();
       }
+      http.close();
       throw e;
     }
   }
@@ -100,10 +103,11 @@ public final class GcpSession implements AutoCloseable {
     return listeners;
   }
 
-  /** Stops the cache (its threads and timers) and the token file watch it opened. */
+  /** Stops the cache (its threads and timers), the deadline timer and the token file watch it opened. */
   @Override
   public void close() {
     cache.close();
+    http.close();
     if (owned != null) {
       owned.close();
     }

@@ -6,13 +6,17 @@ import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.internal.HttpDefaults;
+import io.workloadidentity.core.internal.Redaction;
+import io.workloadidentity.core.internal.Values;
 import io.workloadidentity.gcp.GcpTokenKey;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The resolved, validated configuration of a Google session: builder values first, then the {@code
@@ -99,6 +103,8 @@ public record GcpSettings(
    * @param clock the wall clock
    * @param refreshPolicy the refresh policy
    * @param quotaProject the quota project
+   * @param allowedEndpoints endpoint hosts allowed in code beyond Google's and loopback
+   * @param allowHttp whether plain http to non-loopback endpoints was allowed in code
    */
   public record Inputs(
       Environment environment,
@@ -119,7 +125,9 @@ public record GcpSettings(
       Duration exchangeTimeout,
       Clock clock,
       RefreshPolicy refreshPolicy,
-      String quotaProject) {}
+      String quotaProject,
+      Set<String> allowedEndpoints,
+      boolean allowHttp) {}
 
   /**
    * The settings and what belongs to each credentials object rather than to the session.
@@ -156,7 +164,13 @@ public record GcpSettings(
     Duration connect = in.connectTimeout() == null ? HttpDefaults.CONNECT_TIMEOUT : in.connectTimeout();
     Duration read = in.readTimeout() == null ? HttpDefaults.READ_TIMEOUT : in.readTimeout();
     Duration deadline = in.exchangeTimeout() == null ? DEFAULT_EXCHANGE_TIMEOUT : in.exchangeTimeout();
-    String quota = in.quotaProject() != null ? in.quotaProject() : env.get(QUOTA_VARIABLE, QUOTA_PROPERTY).orElse(null);
+    String quota = in.quotaProject() != null ? Checks.quotaProject(in.quotaProject(), "quotaProject")
+        : env.get(QUOTA_VARIABLE, QUOTA_PROPERTY).map(q -> Checks.quotaProject(q, QUOTA_VARIABLE + " / " + QUOTA_PROPERTY))
+            .orElse(null);
+    // Before anything is read: every endpoint below is judged by this policy.
+    EndpointPolicy endpoints = EndpointPolicy.of(env, in.universeDomain(),
+        in.allowedEndpoints() == null ? Set.of() : in.allowedEndpoints(), in.allowHttp());
+    String serviceAccount = in.serviceAccount() == null ? null : Checks.serviceAccount(in.serviceAccount(), "serviceAccount");
 
     ExternalAccountConfig config = null;
     if (in.credentialsFile() != null) {
@@ -164,7 +178,8 @@ public record GcpSettings(
     } else if (in.audience() == null && !in.metadataServer()) {
       Optional<String> file = env.get(CREDENTIALS_VARIABLE, CREDENTIALS_PROPERTY);
       if (file.isPresent()) {
-        config = ExternalAccountConfig.read(Path.of(file.get()), CREDENTIALS_VARIABLE);
+        Values.requireClean(file.get(), CREDENTIALS_VARIABLE + " / " + CREDENTIALS_PROPERTY, 4096);
+        config = ExternalAccountConfig.read(path(file.get(), CREDENTIALS_VARIABLE), CREDENTIALS_VARIABLE);
       } else if (GkeSignals.system().evidence(env).isEmpty()) {
         throw new ConfigurationException("No Google Cloud workload identity is configured: set "
             + CREDENTIALS_VARIABLE + " to an external_account configuration (gcloud iam workload-identity-pools"
@@ -175,39 +190,65 @@ public record GcpSettings(
     }
 
     if (in.metadataServer() || (config == null && in.audience() == null)) {
-      if (in.serviceAccount() != null || in.tokenLifetime() != null || in.tokenSource() != null || in.tokenFile() != null) {
+      if (serviceAccount != null || in.tokenLifetime() != null || in.tokenSource() != null || in.tokenFile() != null) {
         throw new ConfigurationException("serviceAccount, tokenLifetime, tokenSource and tokenFile do not apply to the"
             + " GKE metadata server, which performs the federation itself (bind the service account with the"
             + " iam.gke.io/gcp-service-account annotation instead).");
       }
-      String host = in.metadataHost() != null ? in.metadataHost()
-          : GkeSignals.configuredHost(env).orElse(GkeSignals.DEFAULT_HOST);
-      String universe = in.universeDomain() != null ? in.universeDomain() : ExternalAccountConfig.DEFAULT_UNIVERSE;
-      return new Resolved(new GcpSettings(null, DEFAULT_LIFETIME, null, null, universe, null, null, null, null,
-          "http://" + host, in.transportFactory(), connect, read, deadline, clock, policy), null, quota);
+      String host = in.metadataHost() != null ? Checks.metadataHost(in.metadataHost(), "metadataServer(host)")
+          : GkeSignals.configuredHost(env)
+              .map(h -> Checks.metadataHost(h, GkeSignals.METADATA_HOST + " / " + GkeSignals.METADATA_HOST_PROPERTY))
+              .orElse(GkeSignals.DEFAULT_HOST);
+      // Plain http by design: the metadata server speaks nothing else, and no credential is sent to it.
+      return new Resolved(new GcpSettings(null, DEFAULT_LIFETIME, null, null, endpoints.trustedUniverse(), null, null,
+          null, null, "http://" + host, in.transportFactory(), connect, read, deadline, clock, policy), null, quota);
     }
 
     String audience = in.audience() != null ? in.audience() : config.audience();
     ExternalAccountConfig.validateAudience(audience, null);
-    String universe = in.universeDomain() != null ? in.universeDomain()
+    String where = config == null ? null : config.where();
+    String universe = in.universeDomain() != null ? endpoints.trustedUniverse()
         : config == null ? ExternalAccountConfig.DEFAULT_UNIVERSE : config.universeDomain();
-    String serviceAccount = in.serviceAccount() != null ? in.serviceAccount()
-        : config == null ? null : config.serviceAccount().orElse(null);
+    if (serviceAccount == null && config != null) {
+      serviceAccount = config.serviceAccount().orElse(null);
+    }
     Duration lifetime = in.tokenLifetime() != null ? in.tokenLifetime()
         : config == null ? null : config.lifetime().orElse(null);
-    if (lifetime != null && serviceAccount == null) {
+    if (in.tokenLifetime() != null && serviceAccount == null) {
       throw new ConfigurationException("tokenLifetime applies only with serviceAccount (impersonation): Google STS"
           + " decides the lifetime of federated tokens.");
     }
     if (lifetime == null) {
       lifetime = DEFAULT_LIFETIME; // also without impersonation, so that both kinds can share a session
     }
-    String tokenUrl = in.stsEndpoint() != null ? in.stsEndpoint()
-        : config != null ? config.tokenUrl() : "https://sts." + universe + "/v1/token";
-    ExternalAccountConfig.requireHttps(tokenUrl, "The STS endpoint", null);
-    String iam = in.iamEndpoint() != null ? stripSlash(in.iamEndpoint())
-        : config != null ? config.iamEndpoint() : "https://iamcredentials." + universe;
-    ExternalAccountConfig.requireHttps(iam, "The IAM Credentials endpoint", null);
+    String tokenUrl;
+    String tokenWhat;
+    if (in.stsEndpoint() != null) {
+      tokenUrl = in.stsEndpoint();
+      tokenWhat = "The STS endpoint (stsEndpoint)";
+    } else if (config != null && config.tokenUrlFromFile()) {
+      tokenUrl = config.tokenUrl();
+      tokenWhat = "token_url in " + where;
+    } else {
+      tokenUrl = "https://sts." + universe + "/v1/token";
+      tokenWhat = "The STS endpoint of universe_domain " + universe + (where == null ? "" : " in " + where);
+    }
+    endpoints.require(tokenUrl, EndpointPolicy.STS, tokenWhat);
+    String iam;
+    String iamWhat;
+    if (in.iamEndpoint() != null) {
+      iam = stripSlash(in.iamEndpoint());
+      iamWhat = "The IAM Credentials endpoint (iamEndpoint)";
+    } else if (config != null && config.serviceAccount().isPresent()) {
+      iam = config.iamEndpoint();
+      iamWhat = "service_account_impersonation_url in " + where;
+    } else {
+      iam = "https://iamcredentials." + universe;
+      iamWhat = "The IAM Credentials endpoint of universe_domain " + universe + (where == null ? "" : " in " + where);
+    }
+    if (serviceAccount != null) {
+      endpoints.require(iam, EndpointPolicy.IAM, iamWhat); // only an impersonating credential sends anything there
+    }
     if (quota == null && config != null) {
       quota = config.quotaProject().orElse(null);
     }
@@ -227,9 +268,18 @@ public record GcpSettings(
             + ": call tokenFile(path) with the projected service-account token (for example"
             + " /var/run/service-account/token) or tokenSource(source).");
       }
+      Values.requireClean(file.toString(), variable == null ? "tokenFile" : variable, 4096);
     }
     return new Resolved(new GcpSettings(audience, lifetime, tokenUrl, iam, universe, file, variable, jsonField,
         in.tokenSource(), null, in.transportFactory(), connect, read, deadline, clock, policy), serviceAccount, quota);
+  }
+
+  private static Path path(String value, String variable) {
+    try {
+      return Path.of(value);
+    } catch (InvalidPathException e) {
+      throw new ConfigurationException(variable + " is \"" + Redaction.escape(value) + "\", which is not a path.");
+    }
   }
 
   private static String stripSlash(String url) {

@@ -3,8 +3,11 @@ package io.workloadidentity.gcp.internal;
 import com.google.api.client.http.HttpTransport;
 import com.google.api.client.http.javanet.NetHttpTransport;
 import com.google.auth.http.HttpTransportFactory;
+import io.workloadidentity.core.internal.Threads;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.UnaryOperator;
 
 /**
@@ -16,22 +19,62 @@ final class Http {
   private final HttpTransportFactory factory;
   private final Duration connectTimeout;
   private final Duration readTimeout;
+  private final Duration exchangeTimeout;
+  private final Clock clock;
   private volatile HttpTransport base;
+  private ScheduledExecutorService watchdog; // guarded by this; created with the first step
+  private boolean closed; // guarded by this
 
-  Http(HttpTransportFactory factory, Duration connectTimeout, Duration readTimeout) {
+  Http(HttpTransportFactory factory, Duration connectTimeout, Duration readTimeout, Duration exchangeTimeout,
+      Clock clock) {
     this.factory = factory == null ? NetHttpTransport::new : factory;
     this.connectTimeout = connectTimeout;
     this.readTimeout = readTimeout;
+    this.exchangeTimeout = exchangeTimeout;
+    this.clock = clock;
+  }
+
+  /** The stack of a session's settings. */
+  static Http of(GcpSettings s) {
+    return new Http(s.transportFactory(), s.connectTimeout(), s.readTimeout(), s.exchangeTimeout(), s.clock());
   }
 
   /**
    * A fresh guard for one step (null if guarding is unavailable), with an optional URL rewrite.
    *
    * @param deadlineNanos the exchange's deadline on the {@link System#nanoTime()} scale
+   * @param rewrite the URL rewrite
+   * @param reader how the step's successful response is read
    */
-  GuardedTransport step(long deadlineNanos, UnaryOperator<String> rewrite) {
-    return GuardedTransport.guarding()
-        ? new GuardedTransport(base(), connectTimeout, readTimeout, deadlineNanos, rewrite) : null;
+  GuardedTransport step(long deadlineNanos, UnaryOperator<String> rewrite, GuardedTransport.BodyReader reader) {
+    return GuardedTransport.guarding() ? new GuardedTransport(base(), connectTimeout, readTimeout, deadlineNanos,
+        exchangeTimeout, rewrite, reader, clock, watchdog()) : null;
+  }
+
+  /**
+   * The session's deadline timer: one daemon thread, started by the first exchange and stopped with
+   * the session. Its tasks only close connections.
+   */
+  private synchronized ScheduledExecutorService watchdog() {
+    if (watchdog == null && !closed) {
+      watchdog = Threads.scheduler("workload-identity-gcp-deadline");
+    }
+    return watchdog;
+  }
+
+  /** Stops the deadline timer, first ending the requests still in flight (their exchanges are being stopped too). */
+  void close() {
+    ScheduledExecutorService w;
+    synchronized (this) {
+      closed = true;
+      w = watchdog;
+      watchdog = null;
+    }
+    if (w != null) {
+      for (Runnable abort : w.shutdownNow()) {
+        abort.run();
+      }
+    }
   }
 
   /** The factory google-auth gets for a step guarded by {@code guard}. */

@@ -4,11 +4,11 @@ import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.ComputeEngineCredentials;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Expiring;
+import io.workloadidentity.gcp.GcpCredentialsException;
 import io.workloadidentity.gcp.GcpTokenKey;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Date;
 import java.util.function.UnaryOperator;
 
 /**
@@ -37,7 +37,7 @@ final class MetadataServerExchange implements CredentialCache.Exchange<GcpTokenK
   @Override
   public Expiring<AccessToken> exchange(GcpTokenKey key) {
     long deadline = System.nanoTime() + settings.exchangeTimeout().toNanos();
-    GuardedTransport guard = http.step(deadline, rewrite);
+    GuardedTransport guard = http.step(deadline, rewrite, TokenResponses::oauth);
     ComputeEngineCredentials.Builder b = ComputeEngineCredentials.newBuilder().setHttpTransportFactory(http.factory(guard));
     if (!key.scopes().equals(GcpSettings.DEFAULT_SCOPES)) {
       b.setScopes(key.scopes()); // else the metadata server's own default (cloud-platform on GKE)
@@ -47,12 +47,19 @@ final class MetadataServerExchange implements CredentialCache.Exchange<GcpTokenK
     try {
       token = b.build().refreshAccessToken();
     } catch (IOException | RuntimeException e) {
-      throw Failures.metadata(Failures.responseOf(guard, e, url), e, url);
+      GcpCredentialsException failure = Failures.unusable("The GKE metadata server", url, guard, e);
+      throw failure != null ? failure : Failures.metadata(Failures.responseOf(guard, e, url), e, url);
     }
-    if (token.getExpirationTime() == null) {
+    GuardedTransport.Response r = guard == null ? null : guard.last();
+    if (r != null && r.parsed() != null) {
+      Instant expiresAt = r.parsed().expiresAt();
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
+    }
+    if (token.getTokenValue() == null || token.getTokenValue().isEmpty() || token.getExpirationTime() == null) {
       throw Failures.metadata(new GuardedTransport.Response(url, 200, null), null, url);
     }
+    // google-auth turned expires_in into an absolute time with System.currentTimeMillis(): rebase it.
     Instant expiresAt = clock.instant().plusMillis(token.getExpirationTime().getTime() - System.currentTimeMillis());
-    return Expiring.of(new AccessToken(token.getTokenValue(), Date.from(expiresAt)), expiresAt);
+    return TokenResponses.expiring(token.getTokenValue(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
   }
 }

@@ -74,14 +74,16 @@ class ExternalAccountConfigTest {
   }
 
   @Test
-  void rejectsPlainHttpEndpoints() {
-    assertThatThrownBy(() -> parse(json("\"token_url\": \"http://sts.googleapis.com/v1/token\", " + SOURCE)))
-        .isInstanceOf(ConfigurationException.class).hasMessageContaining("token_url in cfg.json is http://sts.googleapis.com/v1/token")
-        .hasMessageContaining("must be an https:// URL");
-    assertThatThrownBy(() -> parse(json("\"service_account_impersonation_url\": \"http://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b:generateAccessToken\", " + SOURCE)))
-        .hasMessageContaining("service_account_impersonation_url").hasMessageContaining("https://");
+  void checksTheImpersonationUrlsShapeAndLeavesHostsToThePolicy() {
+    // Which hosts are acceptable is the EndpointPolicy's decision (it knows the opt-ins): parsing keeps the URLs.
+    assertThat(parse(json("\"token_url\": \"http://sts.googleapis.com/v1/token\", " + SOURCE)).tokenUrl())
+        .isEqualTo("http://sts.googleapis.com/v1/token");
     assertThatThrownBy(() -> parse(json("\"service_account_impersonation_url\": \"https://iamcredentials.googleapis.com/v1/sa\", " + SOURCE)))
         .hasMessageContaining("expected https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/SERVICE_ACCOUNT_EMAIL:generateAccessToken");
+    assertThatThrownBy(() -> parse(json("\"service_account_impersonation_url\": \"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a%0D%0A@b.iam.gserviceaccount.com:generateAccessToken\", " + SOURCE)))
+        .hasMessageContaining("not a service account");
+    ExternalAccountConfig c = parse(json("\"service_account_impersonation_url\": \"https://iamcredentials.googleapis.com@evil.example/v1/projects/-/serviceAccounts/sa@p.iam.gserviceaccount.com:generateAccessToken\", " + SOURCE));
+    assertThat(c.iamEndpoint()).isEqualTo("https://iamcredentials.googleapis.com@evil.example"); // the policy refuses it
   }
 
   @Test
@@ -104,11 +106,11 @@ class ExternalAccountConfigTest {
 
   @Test
   void rejectsLifetimesGcloudWouldRejectAndOtherFederationKinds() {
-    String imp = "\"service_account_impersonation_url\": \"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b:generateAccessToken\", ";
+    String imp = "\"service_account_impersonation_url\": \"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/a@b.iam.gserviceaccount.com:generateAccessToken\", ";
     assertThatThrownBy(() -> parse(json(imp + "\"service_account_impersonation\": {\"token_lifetime_seconds\": 60}, " + SOURCE)))
         .hasMessageContaining("between 600 and 43200");
-    assertThatThrownBy(() -> parse(json("\"service_account_impersonation\": {\"token_lifetime_seconds\": 900}, " + SOURCE)))
-        .hasMessageContaining("without service_account_impersonation_url");
+    assertThat(parse(json("\"service_account_impersonation\": {\"token_lifetime_seconds\": 900}, " + SOURCE)).lifetime())
+        .as("ignored without impersonation, as google-auth does").isEmpty();
     assertThatThrownBy(() -> parse(json("\"workforce_pool_user_project\": \"p\", " + SOURCE)))
         .hasMessageContaining("workforce pool");
     assertThatThrownBy(() -> parse(json(SOURCE).replace("token-type:jwt", "token-type:saml2")))

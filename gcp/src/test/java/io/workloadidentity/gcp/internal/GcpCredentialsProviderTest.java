@@ -108,7 +108,7 @@ class GcpCredentialsProviderTest {
         + "\", \"token_url\": \"http://sts.googleapis.com/v1/token\", \"credential_source\": {\"file\": \"/t\"}}");
     Detection insecure = provider.detect(gac(bad));
     assertThat(insecure.status()).isEqualTo(Detection.Status.MISCONFIGURED);
-    assertThat(insecure.reasons().get(0)).contains("https://");
+    assertThat(insecure.reasons().get(0)).contains("plain http").contains("sts.googleapis.com").contains("allowHttp");
   }
 
   @Test
