@@ -46,8 +46,10 @@ import okio.Buffer;
  * <ol>
  *   <li>{@link Behaviour#nextFault(String)} picks an injected fault for the path, if any;
  *   <li>a {@link Fault.Kind#CONNECTION_RESET} closes the socket without a response; a {@link
- *       Fault.Kind#MALFORMED_BODY} answers {@link Behaviour#renderMalformed(RecordedRequest)}; the
- *       other kinds answer {@code renderFault}; no fault answers {@code handle};
+ *       Fault.Kind#MALFORMED_BODY} answers {@link Behaviour#renderMalformed(RecordedRequest)}; a {@link
+ *       Fault.Kind#RESPONSE} answers its own status, type and body; a {@link Fault.Kind#SLOW_BODY} answers
+ *       {@code handle}'s answer with the body throttled to one byte per pause; the other kinds answer
+ *       {@code renderFault}; no fault answers {@code handle};
  *   <li>{@link Behaviour#latency(String)} delays the response headers;
  *   <li>the request and its status are recorded <em>before</em> the response is sent, so a test
  *       that has its answer can assert on {@link #requests()} without waiting.
@@ -204,6 +206,9 @@ public final class FakeServer implements AutoCloseable {
               .onResponseStart(new SocketEffect.CloseSocket(true, !https, !https))
               .build();
           case MALFORMED_BODY -> behaviour.renderMalformed(request);
+          case RESPONSE -> body(fault.status(), fault.contentType().orElseThrow(), fault.body().orElseThrow());
+          case SLOW_BODY -> behaviour.handle(request).newBuilder()
+              .throttleBody(1, fault.pause().orElseThrow().toNanos(), TimeUnit.NANOSECONDS).build();
           default -> behaviour.renderFault(fault, request);
         };
       }

@@ -124,6 +124,29 @@ class FakeServerTest {
   }
 
   @Test
+  void aResponseFaultAnswersExactlyWhatTheTestChose() throws Exception {
+    server.faults().failNext(1, Fault.response(200, "application/json", "{\"access_token\": 7}"));
+    assertThat(call("/token", "a")).isEqualTo("200 {\"access_token\": 7}");
+    assertThat(server.requests().get(0).fault()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(Fault.Kind.RESPONSE));
+    assertThat(call("/token", "a")).isEqualTo("200 {\"name\":\"a\"}");
+    assertThat(Fault.response(502, "text/html", "secret-ish body").toString()).doesNotContain("secret-ish")
+        .contains("15 characters");
+    assertThatThrownBy(() -> Fault.response(99, "text/plain", "")).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aSlowBodyDripsTheNormalAnswerByteByByte() throws Exception {
+    server.faults().failNext(1, Fault.slowBody(Duration.ofMillis(40)));
+    OkHttpClient impatient = client.newBuilder().readTimeout(1, TimeUnit.SECONDS).build();
+    long start = System.nanoTime();
+    // {"name":"abc"} is 14 bytes: about 13 pauses of 40 ms, none near the 1 s read timeout.
+    assertThat(call(impatient, server.url("/token"), "abc")).isEqualTo("200 {\"name\":\"abc\"}");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+    assertThatThrownBy(() -> Fault.slowBody(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(Fault.slowBody(Duration.ofSeconds(2)).pause()).contains(Duration.ofSeconds(2));
+  }
+
+  @Test
   void latencyDelaysTheResponseAndTripsClientTimeouts() throws Exception {
     server.faults().latency(Duration.ofMillis(300));
     long start = System.nanoTime();
