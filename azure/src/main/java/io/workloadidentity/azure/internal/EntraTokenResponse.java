@@ -455,7 +455,8 @@ public record EntraTokenResponse(String accessToken, long expiresInSeconds, long
             out.append((char) cp);
             i += 4;
           }
-          default -> throw new Invalid("a string has an invalid escape (\\" + describeChar(e) + ") at position " + i);
+          default -> throw new Invalid("a string has an invalid escape (\\" + (e > 0x20 && e < 0x7f ? String.valueOf(e)
+              : describe(e)) + ") at position " + i);
         }
         i += 2;
         runStart = i;
