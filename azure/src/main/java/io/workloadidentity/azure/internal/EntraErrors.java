@@ -63,7 +63,8 @@ public final class EntraErrors {
     IOException io = find(failure, IOException.class);
     if (io != null) {
       return new AzureTokenException("Could not reach Entra ID at " + request.authorityHost() + ": "
-          + Redaction.describe(io) + ". " + NETWORK, Reason.NETWORK, null, null, -1, null, NETWORK, true, false, failure);
+          + Redaction.describe(io) + ". " + NETWORK, Reason.NETWORK, null, null, -1, null, NETWORK, true, false,
+          RedactedCause.of(failure));
     }
     Throwable root = failure;
     while (root.getCause() != null && root.getCause() != root
@@ -77,7 +78,7 @@ public final class EntraErrors {
         : "The token request was refused before it was sent; check the builder configuration and the scopes requested.";
     return new AzureTokenException("Token request to Entra ID for client ID " + request.clientId() + " failed: "
         + Redaction.describe(root) + ". " + advice, retryable ? Reason.INVALID_RESPONSE : Reason.INVALID_REQUEST,
-        null, null, -1, null, advice, retryable, false, failure);
+        null, null, -1, null, advice, retryable, false, RedactedCause.of(failure));
   }
 
   /**
@@ -201,7 +202,7 @@ public final class EntraErrors {
       }
     }
     return new AzureTokenException(headline + " " + x + tail, reason, errorCode, oauth, status, correlation, x,
-        retryable, tokenRejected, e);
+        retryable, tokenRejected, RedactedCause.of(e));
   }
 
   private static String explain(int code, int status, String oauth, String iss) {

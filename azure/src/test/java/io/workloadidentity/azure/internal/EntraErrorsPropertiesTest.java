@@ -6,6 +6,7 @@ import com.microsoft.aad.msal4j.MsalServiceException;
 import io.workloadidentity.azure.AzureTokenException;
 import io.workloadidentity.azure.AzureTokenException.Reason;
 import io.workloadidentity.core.WorkloadIdentityException;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import java.time.Instant;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -24,8 +25,8 @@ import net.jqwik.api.Provide;
  * use them: its inputs are bounded); the reason follows from the code and status alone.
  */
 class EntraErrorsPropertiesTest {
-  private static final String TOKEN =
-      "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlcnJvci1wcm9wZXJ0aWVzIn0.ZXJyb3ItcHJvcGVydGllcy1zaWduYXR1cmU";
+  private static final String TOKEN = SecretLeakGuard.secret(
+      "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlcnJvci1wcm9wZXJ0aWVzIn0.ZXJyb3ItcHJvcGVydGllcy1zaWduYXR1cmU");
   private static final EntraErrors.Request REQUEST = new EntraErrors.Request("5e3b4bb6-6a80-4b5a-9a4e-0d1c2b7f9a11",
       "72f988bf-86f1-41af-91ab-2d7cd011db47", "https://login.microsoftonline.com/", null, "/var/run/token",
       Instant.parse("2026-12-01T00:00:00Z"));
@@ -71,6 +72,7 @@ class EntraErrorsPropertiesTest {
     WorkloadIdentityException w = EntraErrors.map(new MsalServiceException(description, oauth), REQUEST);
     assertThat(w).isInstanceOf(AzureTokenException.class);
     AzureTokenException e = (AzureTokenException) w;
+    SecretLeakGuard.assertNoSecrets(e);
     String message = e.getMessage();
     assertThat(message.length()).isLessThan(4_000);
     assertThat(message).doesNotContain(TOKEN.substring(0, 30)).doesNotContain(TOKEN.substring(TOKEN.length() - 30));

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import io.workloadidentity.testkit.SecretLeakGuard;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -30,6 +31,9 @@ import net.jqwik.api.statistics.StatisticsReport;
  * truncation of a valid response is accepted.
  */
 class EntraTokenResponsePropertiesTest {
+  /** A token the leak guard knows (random ones are not registered: short ones would raise false alarms later). */
+  private static final String TOKEN = SecretLeakGuard.secret(
+      "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9wZXJ0aWVzIn0.cHJvcGVydGllcy1zaWduYXR1cmUtdmFsdWU");
   private static final Set<String> KNOWN = Set.of("access_token", "expires_in", "ext_expires_in", "refresh_in",
       "token_type", "expires_on");
 
@@ -39,7 +43,8 @@ class EntraTokenResponsePropertiesTest {
   Arbitrary<String> tokens() {
     Arbitrary<String> body = Arbitraries.strings().withCharRange('a', 'z').withCharRange('A', 'Z')
         .withCharRange('0', '9').withChars('-', '.', '_', '~', '+', '/').ofMinLength(1).ofMaxLength(300);
-    return Combinators.combine(body, Arbitraries.integers().between(0, 2)).as((b, pad) -> b + "=".repeat(pad));
+    return Arbitraries.oneOf(Arbitraries.just(TOKEN),
+        Combinators.combine(body, Arbitraries.integers().between(0, 2)).as((b, pad) -> b + "=".repeat(pad)));
   }
 
   private static Arbitrary<String> whitespace() {
@@ -126,6 +131,7 @@ class EntraTokenResponsePropertiesTest {
         assertThat(r.toString()).doesNotContain(r.accessToken());
       }
     } catch (EntraTokenResponse.Invalid e) {
+      SecretLeakGuard.assertNoSecrets(e);
       String m = e.getMessage();
       assertThat(m.length()).isLessThan(400);
       for (int i = 0; i < m.length(); i++) {
