@@ -208,8 +208,8 @@ public record AzureSettings(String clientId, String tenantId, String authorityHo
         + " Government); the tenant is configured separately.";
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
     if (!path.isEmpty() && !path.equals("/") || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-      throw new ConfigurationException(what + " " + Redaction.message(value) + " must have no path: MSAL would take"
-          + " the path as the tenant." + fix);
+      throw new ConfigurationException(what + " " + Redaction.message(value) + " must have no path, query or fragment:"
+          + " MSAL would take a path as the tenant." + fix);
     }
     String host = uri.getHost().toLowerCase(Locale.ROOT);
     if (!allowCustom && !MICROSOFT_AUTHORITY_HOSTS.contains(host) && !Endpoints.isLoopback(host)) {

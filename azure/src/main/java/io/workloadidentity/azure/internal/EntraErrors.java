@@ -129,6 +129,35 @@ public final class EntraErrors {
         + problem + ". " + advice, Reason.INVALID_RESPONSE, null, null, status, null, advice, true, false, null);
   }
 
+  /**
+   * The refusal of an error answer that is not Entra's error JSON (an HTML page, a proxy's text):
+   * something between this pod and Entra answered. Typed by its status, which MSAL would lose
+   * (it reports such a body as an error without a status): 429 throttled, 408 and 5xx unavailable,
+   * both retryable; other statuses not retryable. The start of the body is quoted, redacted.
+   *
+   * @param status the HTTP status
+   * @param contentType the answer's content type, or null
+   * @param body the body (already capped)
+   * @param authorityHost the authority the request went to
+   * @return the exception
+   */
+  public static AzureTokenException foreignAnswer(int status, String contentType, String body, String authorityHost) {
+    boolean throttled = status == 429;
+    boolean unavailable = status == 408 || status >= 500;
+    String advice = throttled ? THROTTLED : unavailable ? OUTAGE
+        : status == 407 ? "The proxy between this pod and Entra ID asks for credentials: configure them in HTTPS_PROXY"
+            + " (http://user:password@host:port) or on the HTTP client given to the builder."
+        : "Check the proxy settings (HTTPS_PROXY, NO_PROXY) and that " + AzureSettings.AUTHORITY_HOST + " is Entra ID's"
+            + " endpoint for your cloud.";
+    String start = body.length() > 200 ? body.substring(0, 200) : body;
+    String message = "The token request to " + authorityHost + " got HTTP " + status + " with a body that is not Entra"
+        + " ID's error JSON (" + (contentType == null ? "no content type" : Redaction.message(contentType)) + ", "
+        + body.length() + " characters" + (start.isBlank() ? "" : ": \"" + Redaction.message(start) + "\"") + "): a"
+        + " proxy, gateway or load balancer probably answered instead of Entra ID. " + advice;
+    return new AzureTokenException(message, throttled ? Reason.THROTTLED : unavailable ? Reason.UNAVAILABLE : Reason.OTHER,
+        null, null, status, null, advice, throttled || unavailable, false, null);
+  }
+
   private static AzureTokenException fromService(MsalServiceException e, Request request) {
     String text = scanned(e.getMessage());
     String description = clean(text);

@@ -174,10 +174,11 @@ public final class EntraHttp {
   }
 
   /**
-   * Checks a 200 answer of the token endpoint with {@link EntraTokenResponse} before MSAL reads it:
-   * a response without a usable token or lifetime is refused here with the reason, typed, instead of
-   * becoming a null token or one that expires on arrival. Logs (once per session) when {@code
-   * expires_on} shows this machine's clock is off.
+   * Checks the token endpoint's answers before MSAL reads them. A 200 answer goes through {@link
+   * EntraTokenResponse}: one without a usable token or lifetime is refused here with the reason,
+   * typed, instead of becoming a null token or one that expires on arrival; logs (once per session)
+   * when {@code expires_on} shows this machine's clock is off. An error answer that is not Entra's
+   * error JSON (a gateway's HTML page) is refused typed by its status, which MSAL would lose.
    */
   static final class CheckTokenResponse implements HttpPipelinePolicy {
     private final String authorityHost;
@@ -200,14 +201,22 @@ public final class EntraHttp {
     }
 
     private HttpResponse check(HttpRequest request, HttpResponse response) {
-      if (response.getStatusCode() != 200 || request.getHttpMethod() != HttpMethod.POST
+      int status = response.getStatusCode();
+      if (status != 200 && status < 400 || request.getHttpMethod() != HttpMethod.POST
           || !isTokenEndpoint(request.getUrl())) {
         return response;
       }
       byte[] body = response instanceof Buffered b ? b.body : null;
       if (body == null) { // not through one of our transports: cannot happen, but never read unbounded
         response.close();
-        throw EntraErrors.invalidResponse("the body was not read through a bounded transport", 200, authorityHost);
+        throw EntraErrors.invalidResponse("the body was not read through a bounded transport", status, authorityHost);
+      }
+      if (status >= 400) {
+        String text = new String(body, StandardCharsets.UTF_8);
+        if (EntraTokenResponse.isEntraError(text)) {
+          return response; // MSAL reads Entra's errors; EntraErrors maps them
+        }
+        throw EntraErrors.foreignAnswer(status, response.getHeaderValue(HttpHeaderName.CONTENT_TYPE), text, authorityHost);
       }
       try {
         EntraTokenResponse parsed = EntraTokenResponse.parse(new String(body, StandardCharsets.UTF_8));

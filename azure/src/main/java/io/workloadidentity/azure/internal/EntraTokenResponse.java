@@ -41,6 +41,8 @@ public record EntraTokenResponse(String accessToken, long expiresInSeconds, long
   /** Members checked for duplicates and types. */
   private static final String[] KNOWN = {"access_token", "expires_in", "ext_expires_in", "refresh_in", "token_type",
       "expires_on"};
+  /** Members of an error answer looked at. */
+  private static final String[] ERROR_MEMBERS = {"error"};
 
   /** Never prints the token. */
   @Override
@@ -71,7 +73,7 @@ public record EntraTokenResponse(String accessToken, long expiresInSeconds, long
     if (body == null || body.isBlank()) {
       throw new Invalid("the body is empty");
     }
-    Map<String, Value> members = new Scanner(body).topLevelObject();
+    Map<String, Value> members = new Scanner(body, KNOWN).topLevelObject();
     String token = token(members.get("access_token"));
     long expiresIn = expiresIn(members.get("expires_in"));
     wholeOrAbsent(members.get("ext_expires_in"), "ext_expires_in");
@@ -92,6 +94,27 @@ public record EntraTokenResponse(String accessToken, long expiresInSeconds, long
       expiresOn = v > 0 ? v : -1;
     }
     return new EntraTokenResponse(token, expiresIn, refreshIn > 0 ? refreshIn : -1, expiresOn);
+  }
+
+  /**
+   * Whether an error answer's body is Entra's error JSON: an object whose {@code error} is a
+   * string. Anything else (an HTML page, a proxy's text, JSON of another shape) came from something
+   * between this pod and Entra, and MSAL would misread it (as an error without a status). The same
+   * linear scan as {@link #parse}.
+   *
+   * @param body the body of an answer with an error status
+   * @return true for Entra's error format
+   */
+  public static boolean isEntraError(String body) {
+    if (body == null || body.isBlank()) {
+      return false;
+    }
+    try {
+      Value error = new Scanner(body, ERROR_MEMBERS).topLevelObject().get("error");
+      return error != null && error.kind == Kind.STRING && !error.text.isEmpty();
+    } catch (Invalid notJson) {
+      return false;
+    }
   }
 
   /**
@@ -262,10 +285,13 @@ public record EntraTokenResponse(String accessToken, long expiresInSeconds, long
   /** A strict RFC 8259 scanner for one object; positions in messages are character offsets. */
   private static final class Scanner {
     private final String s;
+    private final String[] recorded;
     private int i;
 
-    Scanner(String s) {
+    /** A scanner of {@code s} that records the top-level members named {@code recorded}, refusing them twice. */
+    Scanner(String s, String[] recorded) {
       this.s = s;
+      this.recorded = recorded;
     }
 
     Map<String, Value> topLevelObject() throws Invalid {
@@ -294,7 +320,7 @@ public record EntraTokenResponse(String accessToken, long expiresInSeconds, long
           expect(':');
           skipSpace();
           Value v = value();
-          for (String known : KNOWN) {
+          for (String known : recorded) {
             if (known.equals(name) && members.put(name, v) != null) {
               throw new Invalid(name + " appears twice in the response");
             }
