@@ -28,7 +28,8 @@ import net.jqwik.api.statistics.StatisticsReport;
  * EntraTokenResponse.Invalid} and nothing else, never the token in a message; a valid response
  * parses to its token and lifetime whatever the member order, whitespace and extra members; MSAL's
  * JSON parser (azure-json) reads the same token and lifetime from everything the parser accepts; no
- * truncation of a valid response is accepted.
+ * truncation of a valid response is accepted; an error body is taken for Entra's error JSON only
+ * when azure-json reads a non-empty string {@code error} from it.
  */
 class EntraTokenResponsePropertiesTest {
   /** A token the leak guard knows (random ones are not registered: short ones would raise false alarms later). */
@@ -185,6 +186,40 @@ class EntraTokenResponsePropertiesTest {
       assertThatThrownBy(() -> EntraTokenResponse.parse(body)).isInstanceOf(EntraTokenResponse.Invalid.class)
           .hasMessageContaining("expires_in").hasMessageNotContaining(token.length() > 8 ? token : "\u0000");
     }
+  }
+
+  /** Error answers: Entra's error JSON (a non-empty string {@code error}, extras, any order), or anything at all. */
+  @Provide
+  Arbitrary<String> errorBodies() {
+    Arbitrary<String> entra = Combinators.combine(jsonStrings().filter(q -> q.length() > 2),
+        extraMembers().filter(m -> !m.startsWith("\"error\":")).list().ofMaxSize(4), whitespace(), Arbitraries.longs())
+        .as((error, extras, ws, seed) -> {
+          List<String> members = new ArrayList<>(extras);
+          members.add("\"error\"" + ws + ":" + ws + error);
+          Collections.shuffle(members, new Random(seed));
+          return ws + "{" + String.join("," + ws, members) + "}" + ws;
+        });
+    return Arbitraries.oneOf(entra, bodies(), Arbitraries.strings().withChars("<>/htmlbody 502").ofMaxLength(60));
+  }
+
+  @Property(tries = 800)
+  @StatisticsReport(onFailureOnly = true)
+  void anErrorBodyIsEntrasOnlyWhenMsalsParserReadsAStringError(@ForAll("errorBodies") String body) throws Exception {
+    boolean entra = EntraTokenResponse.isEntraError(body); // never throws, whatever the body
+    Statistics.collect(entra);
+    Statistics.coverage(c -> {
+      c.check(true).percentage(p -> p > 20);
+      c.check(false).percentage(p -> p > 20);
+    });
+    if (!entra) {
+      return;
+    }
+    Map<String, Object> read;
+    try (JsonReader reader = JsonProviders.createReader(body.startsWith("\uFEFF") ? body.substring(1) : body)) {
+      read = reader.readMap(JsonReader::readUntyped);
+    }
+    assertThat(read.get("error")).isInstanceOf(String.class);
+    assertThat((String) read.get("error")).isNotEmpty();
   }
 
   @Provide
