@@ -15,6 +15,7 @@ import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.core.TokenExpiredException;
 import io.workloadidentity.core.TokenSource;
+import io.workloadidentity.core.internal.Tokens;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
@@ -97,6 +98,10 @@ public final class EntraExchange implements CredentialCache.Exchange<AzureTokenK
           // Read when MSAL builds the request, right before it is sent: a rotation seen until then is used.
           .clientAssertion(() -> {
             ProjectedToken t = tokens.token();
+            // Never sent before its nbf or after its exp: a caller's TokenSource need not check, and the
+            // core's file source hands out its cached token without the nbf check. Thrown here, MSAL sends
+            // nothing and EntraErrors.map returns the TokenNotYetValidException as it is.
+            Tokens.requireUsable(t, settings.clock().instant(), tokens.description());
             sent.set(t);
             return t.value();
           })
