@@ -11,7 +11,10 @@ import java.util.Optional;
  * Entra sent one, else the OAuth {@code error}; {@link #advice()} says what to do.
  *
  * <p>The {@linkplain #getMessage() message} says what happened, what it means and what to do. Neither
- * ever contains the projected token or an access token. Immutable.
+ * ever contains the projected token or an access token, and Entra's own text in it is redacted and
+ * its control characters escaped. The {@linkplain #getCause() cause}, when there is one, is a copy
+ * of the MSAL or I/O exception with the same class name and stack trace and its message redacted
+ * the same way, so logging this exception with its causes prints nothing uncleaned. Immutable.
  */
 public class AzureTokenException extends CredentialExchangeException {
   private static final long serialVersionUID = 2L;

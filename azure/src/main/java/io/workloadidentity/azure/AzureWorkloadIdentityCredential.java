@@ -233,13 +233,47 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
      * The Entra ID endpoint, {@code https://host[:port]/}: {@code https://login.microsoftonline.com/}
      * (the default), {@code https://login.chinacloudapi.cn/} (Azure China) or {@code
      * https://login.microsoftonline.us/} (Azure US Government); azure-identity's {@code
-     * AzureAuthorityHosts} has them as constants.
+     * AzureAuthorityHosts} has them as constants. The projected token is sent there, so only
+     * Microsoft's Entra hosts and loopback are accepted unless {@link #allowCustomAuthorityHost}
+     * says otherwise, and only over https unless it is loopback or {@link #allowHttp} says otherwise;
+     * a URL with user information, a path, a query or control characters is refused.
      *
      * @param authorityHost the endpoint; default {@code AZURE_AUTHORITY_HOST}, else the public cloud
      * @return this builder
      */
     public Builder authorityHost(String authorityHost) {
       values.authorityHost = Objects.requireNonNull(authorityHost, "authorityHost");
+      return this;
+    }
+
+    /**
+     * Allows an authority host that is not one of Microsoft's Entra ID endpoints (a private cloud,
+     * an authority you run). Off by default: an {@code AZURE_AUTHORITY_HOST} pointing elsewhere would
+     * hand the projected token, which that host could exchange for this application's tokens, to
+     * whoever runs it. Loopback hosts (tests, local emulators) need no opt-in.
+     *
+     * @param allowed whether any https host may be the authority; default the system property
+     *     {@code workloadidentity.azure.allowCustomAuthorityHost} or the variable {@code
+     *     WORKLOAD_IDENTITY_AZURE_ALLOW_CUSTOM_AUTHORITY_HOST} ({@code true}), else false
+     * @return this builder
+     */
+    public Builder allowCustomAuthorityHost(boolean allowed) {
+      values.allowCustomAuthorityHost = allowed;
+      return this;
+    }
+
+    /**
+     * Allows a plain-http authority host that is not loopback (a test cluster behind a plain-http
+     * proxy). Off by default: the projected token would travel in clear. Loopback needs no opt-in.
+     * Never for production.
+     *
+     * @param allowed whether plain http may be used; default the system property {@code
+     *     workloadidentity.allowHttp} or the variable {@code WORKLOAD_IDENTITY_ALLOW_HTTP} ({@code
+     *     true}), else false
+     * @return this builder
+     */
+    public Builder allowHttp(boolean allowed) {
+      values.allowHttp = allowed;
       return this;
     }
 
@@ -273,8 +307,10 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
      * The azure-core HTTP client for token requests, for example one with a proxy, custom trust or
      * Netty ({@code new NettyAsyncHttpClientBuilder().build()} with {@code azure-core-http-netty} on
      * the class path). It keeps its own timeouts ({@link #connectTimeout} and {@link #readTimeout}
-     * apply to the default client only) and stays open when the credential closes. Default: a JDK
-     * HTTP client the credential owns and stops on close. Replaces a {@link #pipeline}.
+     * apply to the default client only) and stays open when the credential closes; requests go
+     * through its asynchronous {@code send}, each whole response within the {@link #exchangeTimeout}
+     * and at most 64 KiB of body read. Default: a JDK HTTP client the credential owns and stops on
+     * close. Replaces a {@link #pipeline}.
      *
      * @param httpClient the client; credentials share a session only with the same client object
      * @return this builder
@@ -287,8 +323,9 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
 
     /**
      * A whole azure-core pipeline for token requests, used as the transport. Its policies apply as
-     * they are, including any retry policy, which then adds to the credential's own backoff.
-     * Replaces an {@link #httpClient}.
+     * they are, including any retry policy, which then adds to the credential's own backoff; the
+     * deadline and the 64 KiB body cap of {@link #httpClient} apply to it too. Replaces an {@link
+     * #httpClient}.
      *
      * @param pipeline the pipeline; credentials share a session only with the same pipeline object
      * @return this builder
@@ -323,7 +360,8 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
 
     /**
      * The deadline of one exchange with Entra: its waiters get a retryable error then, and the
-     * exchange is interrupted.
+     * exchange is interrupted. Each HTTP request is also held to it by the transport, body included,
+     * so a server that sends a byte every few seconds cannot stretch an attempt beyond it.
      *
      * @param timeout positive; default 30 s
      * @return this builder
@@ -389,7 +427,10 @@ public final class AzureWorkloadIdentityCredential implements TokenCredential, A
      * the token file is first read by the first token request.
      *
      * @return the credential; close it at shutdown
-     * @throws ConfigurationException if the client ID, tenant ID or token file is missing, or a value is malformed
+     * @throws ConfigurationException if the client ID, tenant ID or token file is missing, a value is
+     *     malformed (a client ID that is not a GUID, a tenant that is neither a GUID nor a domain,
+     *     control characters), or the authority host is refused (plain http, user information, not
+     *     Microsoft's without {@link #allowCustomAuthorityHost}); nothing is sent then
      */
     public AzureWorkloadIdentityCredential build() {
       AzureSettings settings = values.resolve();

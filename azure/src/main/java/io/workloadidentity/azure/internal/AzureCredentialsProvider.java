@@ -7,6 +7,7 @@ import io.workloadidentity.core.Detection;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.Detections;
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.spi.CredentialsProvider;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -39,19 +40,22 @@ public final class AzureCredentialsProvider implements CredentialsProvider {
   private Detection detectOrThrow(Environment env) {
     String client = AzureSettings.get(env, AzureSettings.CLIENT_ID).orElse(null);
     String tenant = AzureSettings.get(env, AzureSettings.TENANT_ID).orElse(null);
-    String authority = AzureSettings.get(env, AzureSettings.AUTHORITY_HOST).orElse(null);
-    Path file = AzureSettings.get(env, AzureSettings.TOKEN_FILE).map(Path::of).orElse(null);
-    if (client == null && tenant == null && file == null) {
+    String fileText = AzureSettings.get(env, AzureSettings.TOKEN_FILE).orElse(null);
+    if (client == null && tenant == null && fileText == null) {
       return Detection.notConfigured(CLOUD, "None of " + AzureSettings.CLIENT_ID + ", " + AzureSettings.TENANT_ID + ", "
           + AzureSettings.TOKEN_FILE + " is set.");
     }
-    if (file == null && (env.variable("AZURE_CLIENT_SECRET").isPresent()
+    if (fileText == null && (env.variable("AZURE_CLIENT_SECRET").isPresent()
         || env.variable("AZURE_CLIENT_CERTIFICATE_PATH").isPresent())) {
       return Detection.notConfigured(CLOUD, AzureSettings.CLIENT_ID + " comes with a client secret or certificate and"
           + " no " + AzureSettings.TOKEN_FILE + ": that is a service principal (azure-identity's EnvironmentCredential),"
           + " not workload identity.");
     }
-    List<String> problems = AzureSettings.problems(client, tenant, file != null, authority);
+    // The builder's own checks, on the same environment: both explain a problem with the same words.
+    AzureSettings.Values values = new AzureSettings.Values();
+    values.environment = env;
+    List<String> problems = values.problems();
+    Path file = problems.isEmpty() ? Path.of(fileText) : null;
     if (!problems.isEmpty()) {
       return Detection.misconfigured(CLOUD, problems, AzureSettings.AUDIENCES, file);
     }
@@ -63,11 +67,23 @@ public final class AzureCredentialsProvider implements CredentialsProvider {
       return Detection.misconfigured(CLOUD, List.of(e.getMessage()), AzureSettings.AUDIENCES, file);
     }
     List<String> reasons = new ArrayList<>();
-    reasons.add(AzureSettings.CLIENT_ID + "=" + client + ", " + AzureSettings.TENANT_ID + "=" + tenant + ", authority "
-        + (authority == null ? AzureSettings.DEFAULT_AUTHORITY_HOST + " (default)" : authority) + ", token from "
-        + AzureSettings.TOKEN_FILE + "=" + file + ".");
+    reasons.add(AzureSettings.CLIENT_ID + "=" + client + ", " + AzureSettings.TENANT_ID + "=" + tenant + ", "
+        + authority(env) + ", token from " + AzureSettings.TOKEN_FILE + "=" + Redaction.escape(fileText) + ".");
     reasons.addAll(findings);
     return Detection.detected(CLOUD, reasons, AzureSettings.AUDIENCES, file);
+  }
+
+  /**
+   * The endpoint the projected token will be sent to, and whether it overrides the default, for the
+   * doctor: "authority https://login.microsoftonline.com/ (default)", or "(override from
+   * AZURE_AUTHORITY_HOST)" (the webhook sets it to the cluster's cloud, so an override is normal there).
+   */
+  static String authority(Environment env) {
+    return AzureSettings.get(env, AzureSettings.AUTHORITY_HOST)
+        .map(a -> "authority " + Redaction.message(a) + " (override from " + AzureSettings.AUTHORITY_HOST
+            + (AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost(a, AzureSettings.AUTHORITY_HOST, true, true))
+                ? ", one of Microsoft's Entra hosts)" : ", not one of Microsoft's Entra hosts: allowed explicitly)"))
+        .orElse("authority " + AzureSettings.DEFAULT_AUTHORITY_HOST + " (default)");
   }
 
   @Override

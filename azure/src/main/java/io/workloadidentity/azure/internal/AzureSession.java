@@ -8,6 +8,7 @@ import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.FileTokenSource;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.internal.Listeners;
+import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.Shared;
 import java.util.Arrays;
 import java.util.List;
@@ -45,13 +46,15 @@ public final class AzureSession implements AutoCloseable {
       TokenSource tokens = file != null ? file : settings.tokenSource();
       HttpClient http;
       if (settings.pipeline() != null) {
-        http = EntraHttp.asClient(settings.pipeline());
+        http = EntraHttp.bounded(EntraHttp.asClient(settings.pipeline()), settings.exchangeTimeout(),
+            settings.authorityHost());
       } else if (settings.httpClient() != null) {
-        http = settings.httpClient();
+        http = EntraHttp.bounded(settings.httpClient(), settings.exchangeTimeout(), settings.authorityHost());
       } else {
-        http = transport = new JdkTransport(settings.connectTimeout(), settings.readTimeout());
+        http = transport = new JdkTransport(settings.connectTimeout(), settings.readTimeout(),
+            settings.exchangeTimeout(), settings.authorityHost());
       }
-      EntraExchange exchange = new EntraExchange(settings, EntraHttp.pipeline(http), tokens);
+      EntraExchange exchange = new EntraExchange(settings, EntraHttp.pipeline(http, settings), tokens);
       this.cache = CredentialCache.builder(exchange)
           .name("azure")
           .clock(settings.clock())
@@ -110,7 +113,8 @@ public final class AzureSession implements AutoCloseable {
    * @return its bound supplier and its {@code Mono}
    * @throws IllegalArgumentException if the request names no scope
    * @throws io.workloadidentity.azure.AzureTokenException if it is refused before it is sent
-   *     (a tenant that is not allowed, a proof-of-possession request): never cached, never retried
+   *     (a tenant that is malformed or not allowed, a proof-of-possession request): never cached,
+   *     never retried
    * @throws IllegalStateException if the session is closed
    */
   public Lookup lookup(TokenRequestContext request) {
@@ -134,9 +138,11 @@ public final class AzureSession implements AutoCloseable {
       String tenant = key.tenantId().get();
       if (settings.isConfiguredTenant(tenant)) {
         key = key.withoutTenant();
-      } else if (!AzureSettings.TENANT.matcher(tenant).matches()) {
-        throw new IllegalArgumentException("The token request names tenant \""
-            + io.workloadidentity.core.internal.Redaction.escape(tenant) + "\", which is not a tenant ID.");
+      } else if (!AzureSettings.isTenant(tenant)) {
+        throw EntraErrors.invalidRequest("The token request names tenant \"" + Redaction.message(tenant) + "\", which is"
+            + " neither a tenant ID (a GUID) nor a domain.", "Name the tenant by its directory (tenant) ID or a verified"
+            + " domain such as contoso.onmicrosoft.com, or name none to use the configured tenant "
+            + settings.tenantId() + ".");
       } else if (!settings.allowsTenant(tenant)) {
         throw EntraErrors.tenantNotAllowed(tenant, settings);
       }

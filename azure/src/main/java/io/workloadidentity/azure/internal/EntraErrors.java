@@ -9,8 +9,6 @@ import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.Redaction;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Turns what azure-identity throws into {@link AzureTokenException}s with a {@link Reason}.
@@ -18,14 +16,21 @@ import java.util.regex.Pattern;
  * -> RuntimeException -> ExecutionException -> MsalServiceException}) and the {@code AADSTS} code
  * exists only in the message text (MSAL does not expose {@code error_codes}), so the chain is walked
  * and the message parsed.
+ *
+ * <p>Everything here reads text the server chose (MSAL's message is Entra's {@code
+ * error_description}, or the whole body of a response that is not Entra's JSON). Bound on work: the
+ * text is cut to {@link #MAX_SCANNED} characters first, then looked at by hand-written scans that
+ * visit each character a constant number of times ({@code indexOf} of a fixed word, digit runs); no
+ * regular expression touches it, and what reaches a message passes through {@link Redaction}.
  */
 public final class EntraErrors {
-  private static final Pattern AADSTS = Pattern.compile("AADSTS(\\d{1,9})");
-  /** MSAL's text for a response whose body is not Entra's JSON: the status is only in the message. */
-  private static final Pattern STATUS_IN_TEXT = Pattern.compile("status code:? (\\d{3})");
+  /** The most characters of a server's text scanned at all (Entra's descriptions are a few hundred). */
+  static final int MAX_SCANNED = Redaction.MAX_INPUT_LENGTH;
+  /** Longest OAuth error or correlation ID quoted; longer values are not Entra's. */
+  private static final int MAX_CODE_LENGTH = 64;
   /** Entra appends "Trace ID: ... Correlation ID: ... Timestamp: ...", sometimes after a line break. */
   private static final String TRACE = "Trace ID:";
-  /** Entra's descriptions are a few hundred characters; anything longer is cut before it is looked at. */
+  /** Entra's descriptions are a few hundred characters; longer ones are cut. */
   private static final int MAX_DESCRIPTION = 600;
 
   /**
@@ -58,7 +63,8 @@ public final class EntraErrors {
     IOException io = find(failure, IOException.class);
     if (io != null) {
       return new AzureTokenException("Could not reach Entra ID at " + request.authorityHost() + ": "
-          + Redaction.describe(io) + ". " + NETWORK, Reason.NETWORK, null, null, -1, null, NETWORK, true, false, failure);
+          + Redaction.describe(io) + ". " + NETWORK, Reason.NETWORK, null, null, -1, null, NETWORK, true, false,
+          RedactedCause.of(failure));
     }
     Throwable root = failure;
     while (root.getCause() != null && root.getCause() != root
@@ -72,7 +78,7 @@ public final class EntraErrors {
         : "The token request was refused before it was sent; check the builder configuration and the scopes requested.";
     return new AzureTokenException("Token request to Entra ID for client ID " + request.clientId() + " failed: "
         + Redaction.describe(root) + ". " + advice, retryable ? Reason.INVALID_RESPONSE : Reason.INVALID_REQUEST,
-        null, null, -1, null, advice, retryable, false, failure);
+        null, null, -1, null, advice, retryable, false, RedactedCause.of(failure));
   }
 
   /**
@@ -105,13 +111,60 @@ public final class EntraErrors {
         -1, null, advice, false, false, null);
   }
 
+  /**
+   * The refusal of an answer of Entra (or of something between this pod and Entra) that cannot be
+   * used: no or an empty token, no or a non-positive lifetime, wrong JSON, a body beyond the cap.
+   * Retryable: the next answer may be fine, and a valid cached token keeps being served meanwhile.
+   *
+   * @param problem what is wrong with it, naming the field; never a value that could be a secret
+   * @param status the HTTP status of the answer
+   * @param authorityHost the authority it came from
+   * @return the exception
+   */
+  public static AzureTokenException invalidResponse(String problem, int status, String authorityHost) {
+    String advice = "This is retried with backoff, and a valid cached token keeps being served meanwhile. If it"
+        + " persists, check for a proxy or gateway between this pod and " + authorityHost + " that rewrites"
+        + " responses, and that " + AzureSettings.AUTHORITY_HOST + " is Entra ID's endpoint for your cloud.";
+    return new AzureTokenException("Refused Entra ID's answer (HTTP " + status + ") from " + authorityHost + ": "
+        + problem + ". " + advice, Reason.INVALID_RESPONSE, null, null, status, null, advice, true, false, null);
+  }
+
+  /**
+   * The refusal of an error answer that is not Entra's error JSON (an HTML page, a proxy's text):
+   * something between this pod and Entra answered. Typed by its status, which MSAL would lose
+   * (it reports such a body as an error without a status): 429 throttled, 408 and 5xx unavailable,
+   * both retryable; other statuses not retryable. The start of the body is quoted, redacted.
+   *
+   * @param status the HTTP status
+   * @param contentType the answer's content type, or null
+   * @param body the body (already capped)
+   * @param authorityHost the authority the request went to
+   * @return the exception
+   */
+  public static AzureTokenException foreignAnswer(int status, String contentType, String body, String authorityHost) {
+    boolean throttled = status == 429;
+    boolean unavailable = status == 408 || status >= 500;
+    String advice = throttled ? THROTTLED : unavailable ? OUTAGE
+        : status == 407 ? "The proxy between this pod and Entra ID asks for credentials: configure them in HTTPS_PROXY"
+            + " (http://user:password@host:port) or on the HTTP client given to the builder."
+        : "Check the proxy settings (HTTPS_PROXY, NO_PROXY) and that " + AzureSettings.AUTHORITY_HOST + " is Entra ID's"
+            + " endpoint for your cloud.";
+    String start = body.length() > 200 ? body.substring(0, 200) : body;
+    String message = "The token request to " + authorityHost + " got HTTP " + status + " with a body that is not Entra"
+        + " ID's error JSON (" + (contentType == null ? "no content type" : Redaction.message(contentType)) + ", "
+        + body.length() + " characters" + (start.isBlank() ? "" : ": \"" + Redaction.message(start) + "\"") + "): a"
+        + " proxy, gateway or load balancer probably answered instead of Entra ID. " + advice;
+    return new AzureTokenException(message, throttled ? Reason.THROTTLED : unavailable ? Reason.UNAVAILABLE : Reason.OTHER,
+        null, null, status, null, advice, throttled || unavailable, false, null);
+  }
+
   private static AzureTokenException fromService(MsalServiceException e, Request request) {
-    String description = clean(e.getMessage());
-    String oauth = e.errorCode() == null || "unknown".equals(e.errorCode()) ? null : Redaction.escape(e.errorCode());
-    int status = e.statusCode() != null ? e.statusCode() : statusFromText(e.getMessage());
-    String correlation = e.correlationId() == null ? null : Redaction.escape(e.correlationId());
-    Matcher m = AADSTS.matcher(description);
-    int code = m.find() ? Integer.parseInt(m.group(1)) : -1;
+    String text = scanned(e.getMessage());
+    String description = clean(text);
+    String oauth = code(e.errorCode());
+    int status = e.statusCode() != null ? e.statusCode() : statusFromText(text);
+    String correlation = code(e.correlationId());
+    int code = aadsts(description);
     String errorCode = code >= 0 ? "AADSTS" + code : oauth;
     String headline = "Entra ID refused the token request for client ID " + request.clientId() + " in tenant "
         + request.tenantId() + " (" + (errorCode == null ? "" : errorCode + ", ") + (oauth == null || oauth.equals(errorCode)
@@ -178,7 +231,7 @@ public final class EntraErrors {
       }
     }
     return new AzureTokenException(headline + " " + x + tail, reason, errorCode, oauth, status, correlation, x,
-        retryable, tokenRejected, e);
+        retryable, tokenRejected, RedactedCause.of(e));
   }
 
   private static String explain(int code, int status, String oauth, String iss) {
@@ -216,12 +269,65 @@ public final class EntraErrors {
   private static final String NETWORK = "Check DNS, egress rules and proxy settings for the authority host; this is"
       + " retried with backoff and a valid cached token keeps being served meanwhile.";
 
+  /** The part of a server's text that is looked at: its first {@link #MAX_SCANNED} characters. */
+  static String scanned(String text) {
+    if (text == null) {
+      return "";
+    }
+    return text.length() > MAX_SCANNED ? text.substring(0, MAX_SCANNED) : text;
+  }
+
+  /**
+   * An OAuth {@code error} or a correlation ID as it may be quoted: letters, digits and {@code
+   * -_.:} only, at most {@link #MAX_CODE_LENGTH} characters; null for none, MSAL's "unknown", or
+   * anything else (which is then not Entra's).
+   */
+  static String code(String value) {
+    if (value == null || value.isEmpty() || value.length() > MAX_CODE_LENGTH || "unknown".equals(value)) {
+      return null;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+          || c == ':')) {
+        return null;
+      }
+    }
+    return value;
+  }
+
+  /**
+   * The number of the first {@code AADSTS} followed by a digit, its digits up to nine (what {@code
+   * AADSTS(\d{1,9})} would find), or -1: a linear scan.
+   */
+  static int aadsts(String text) {
+    int from = 0;
+    while (true) {
+      int at = text.indexOf("AADSTS", from);
+      if (at < 0) {
+        return -1;
+      }
+      int k = at + 6;
+      int value = 0;
+      int digits = 0;
+      while (k < text.length() && digits < 9 && text.charAt(k) >= '0' && text.charAt(k) <= '9') {
+        value = value * 10 + (text.charAt(k) - '0');
+        digits++;
+        k++;
+      }
+      if (digits > 0) {
+        return value;
+      }
+      from = at + 6; // "AADSTS" cannot overlap itself: the next occurrence starts after this one
+    }
+  }
+
   /** Entra's description without its trace/correlation/timestamp trailer, redacted and escaped. */
   static String clean(String description) {
     if (description == null) {
       return "";
     }
-    String d = description.length() > 4 * MAX_DESCRIPTION ? description.substring(0, 4 * MAX_DESCRIPTION) : description;
+    String d = scanned(description);
     int trace = d.indexOf(TRACE);
     if (trace >= 0) {
       d = d.substring(0, trace);
@@ -233,9 +339,32 @@ public final class EntraErrors {
     return Redaction.message(d.replace('\r', ' ').replace('\n', ' ').replace('\t', ' '));
   }
 
-  private static int statusFromText(String text) {
-    Matcher m = STATUS_IN_TEXT.matcher(String.valueOf(text));
-    return m.find() ? Integer.parseInt(m.group(1)) : -1;
+  /**
+   * MSAL's text for a response whose body is not Entra's JSON has the status only in the message
+   * ("... status code: 502 with http body: ..."): the three digits after the first "status code",
+   * an optional colon and one space, as {@code status code:? (\d{3})} would find them; -1 if none.
+   */
+  static int statusFromText(String text) {
+    int from = 0;
+    while (true) {
+      int at = text.indexOf("status code", from);
+      if (at < 0) {
+        return -1;
+      }
+      int k = at + 11;
+      if (k < text.length() && text.charAt(k) == ':') {
+        k++;
+      }
+      if (k + 4 <= text.length() && text.charAt(k) == ' ' && isDigit(text.charAt(k + 1)) && isDigit(text.charAt(k + 2))
+          && isDigit(text.charAt(k + 3))) {
+        return (text.charAt(k + 1) - '0') * 100 + (text.charAt(k + 2) - '0') * 10 + (text.charAt(k + 3) - '0');
+      }
+      from = at + 11;
+    }
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
   }
 
   private static <T extends Throwable> T find(Throwable t, Class<T> type) {

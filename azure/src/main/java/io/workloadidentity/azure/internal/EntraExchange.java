@@ -15,6 +15,7 @@ import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.core.TokenExpiredException;
 import io.workloadidentity.core.TokenSource;
+import io.workloadidentity.core.internal.Tokens;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
@@ -89,12 +90,18 @@ public final class EntraExchange implements CredentialCache.Exchange<AzureTokenK
       // rare (one per key per token lifetime) and the pipeline is shared, so this costs little.
       ClientAssertionCredentialBuilder builder = new ClientAssertionCredentialBuilder()
           .configuration(ISOLATED) // first: configuration() resets the authority host to the public cloud
-          .authorityHost(settings.authorityHost())
+          // always https: azure-identity and MSAL refuse anything else; a plain-http authority (loopback,
+          // or explicitly allowed) is turned back into http by the pipeline (EntraHttp.PlainHttp)
+          .authorityHost(settings.msalAuthorityHost())
           .tenantId(settings.tenantId())
           .clientId(settings.clientId())
           // Read when MSAL builds the request, right before it is sent: a rotation seen until then is used.
           .clientAssertion(() -> {
             ProjectedToken t = tokens.token();
+            // Never sent before its nbf or after its exp: a caller's TokenSource need not check, and the
+            // core's file source hands out its cached token without the nbf check. Thrown here, MSAL sends
+            // nothing and EntraErrors.map returns the TokenNotYetValidException as it is.
+            Tokens.requireUsable(t, settings.clock().instant(), tokens.description());
             sent.set(t);
             return t.value();
           })
@@ -152,12 +159,21 @@ public final class EntraExchange implements CredentialCache.Exchange<AzureTokenK
    * consistent lifetime. A missing refresh_in arrives as the epoch from azure-identity and a bogus
    * one may be in the past or after expiry: both are dropped.
    *
-   * <p>The token returned to callers carries our refresh point as {@code refreshAt}, so that
+   * <p>The token returned to callers carries the expiry capped at the refresh policy's maximum
+   * lifetime, and our refresh point as {@code refreshAt}, so that
    * azure-core's own token cache above us asks again when we have a new token, not every 30 s: the
    * latest moment the cache can start its refresh (the policy's point with the largest jitter, or
    * Entra's earlier hint), never past the hard expiry.
    */
   private Expiring<AccessToken> toExpiring(AccessToken token) {
+    // EntraHttp.CheckTokenResponse has refused a response without a token or lifetime before MSAL read
+    // it; this is the last line, for whatever MSAL may make of a response in ways we did not foresee.
+    if (token == null || token.getToken() == null || token.getToken().isEmpty()) {
+      throw EntraErrors.invalidResponse("MSAL found no access token in it", 200, settings.authorityHost());
+    }
+    if (token.getExpiresAt() == null) {
+      throw EntraErrors.invalidResponse("MSAL found no expiry in it", 200, settings.authorityHost());
+    }
     Instant system = Instant.now();
     Instant now = settings.clock().instant();
     Instant expiresAt = now.plus(Duration.between(system, token.getExpiresAt().toInstant()));
@@ -174,7 +190,9 @@ public final class EntraExchange implements CredentialCache.Exchange<AzureTokenK
     if (hint != null && hint.toEpochMilli() < refreshAt) {
       refreshAt = hint.toEpochMilli();
     }
-    AccessToken ours = new AccessToken(token.getToken(), expiresAt.atOffset(ZoneOffset.UTC),
+    // Callers (and azure-core's cache above us) see the capped expiry: the cache treats the token as
+    // expiring at the maximum lifetime, so a 10-year token is never handed out as valid for 10 years.
+    AccessToken ours = new AccessToken(token.getToken(), Instant.ofEpochMilli(capped).atOffset(ZoneOffset.UTC),
         Instant.ofEpochMilli(refreshAt).atOffset(ZoneOffset.UTC), token.getTokenType());
     return Expiring.of(ours, expiresAt).withRefreshHint(hint);
   }

@@ -10,8 +10,8 @@ import com.azure.core.util.BinaryData;
 import com.azure.core.util.Configuration;
 import com.azure.core.util.Context;
 import io.workloadidentity.core.internal.HttpDefaults;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -24,12 +24,17 @@ import java.net.SocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpRequest.BodyPublishers;
-import java.net.http.HttpResponse.BodyHandlers;
+import java.net.http.HttpResponse.BodySubscriber;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -47,10 +52,14 @@ import reactor.core.publisher.Mono;
  * a garbage collection finds the client (100 create/close cycles left 52 threads and 122 file
  * descriptors). Here the client runs on a pool this session owns, and {@link #close()} stops both.
  *
- * <p>Timeouts: {@code connectTimeout} to connect; {@code readTimeout} for the response to arrive
- * after the request was sent; the body (a few KiB, at most {@link HttpDefaults#MAX_RESPONSE_BYTES})
- * is read on the exchange thread, which the cache interrupts at the exchange deadline: the JDK
- * client's {@code send} and body stream both answer interruption. The proxy is the one azure-core
+ * <p>Timeouts: {@code connectTimeout} to connect; {@code readTimeout} for the response headers to
+ * arrive after the request was sent; {@code deadline} (the exchange deadline) for the whole
+ * response, body included: the request is sent asynchronously and awaited with that bound, then
+ * cancelled, so a server that sends a byte every few seconds (never tripping a read timeout) cannot
+ * hold an attempt past it, whether or not anyone interrupts the exchange thread (the cache does, at
+ * the same deadline: the wait answers interruption too). The body is collected as it arrives and
+ * cancelled beyond {@link HttpDefaults#MAX_RESPONSE_BYTES} (a token response is a few KiB); nothing
+ * beyond the cap is kept. The proxy is the one azure-core
  * clients use ({@code HTTPS_PROXY}/{@code NO_PROXY}, or the {@code https.proxyHost} system
  * properties), else the JDK default proxy selector.
  */
@@ -67,16 +76,22 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
   private final java.net.http.HttpClient client;
   private final ThreadPoolExecutor executor;
   private final Duration readTimeout;
+  private final Duration deadline;
+  private final String authorityHost;
   private final Thread selector;
 
   /**
    * A new client with its own threads.
    *
    * @param connectTimeout time to establish a connection
-   * @param readTimeout time for the response to arrive once the request is sent
+   * @param readTimeout time for the response headers to arrive once the request is sent
+   * @param deadline time for the whole response, body included
+   * @param authorityHost the authority, for messages
    */
-  public JdkTransport(Duration connectTimeout, Duration readTimeout) {
+  public JdkTransport(Duration connectTimeout, Duration readTimeout, Duration deadline, String authorityHost) {
     this.readTimeout = readTimeout;
+    this.deadline = deadline;
+    this.authorityHost = authorityHost;
     int id = IDS.incrementAndGet();
     AtomicInteger threads = new AtomicInteger();
     // A cached pool (the JDK client's own default) whose threads this session owns and stops.
@@ -123,23 +138,98 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
     BinaryData body = request.getBodyAsBinaryData();
     b.method(request.getHttpMethod().name(),
         body == null ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(body.toBytes()));
+    long end = System.nanoTime() + deadline.toNanos();
+    CompletableFuture<java.net.http.HttpResponse<byte[]>> pending =
+        client.sendAsync(b.build(), info -> new CappedBody(info.statusCode()));
+    java.net.http.HttpResponse<byte[]> r;
     try {
-      java.net.http.HttpResponse<InputStream> r = client.send(b.build(), BodyHandlers.ofInputStream());
-      byte[] bytes;
-      try (InputStream in = r.body()) {
-        bytes = in.readNBytes(HttpDefaults.MAX_RESPONSE_BYTES + 1);
-      }
-      if (bytes.length > HttpDefaults.MAX_RESPONSE_BYTES) {
-        throw new IOException("Entra ID's response is larger than " + HttpDefaults.MAX_RESPONSE_BYTES + " bytes");
-      }
-      HttpHeaders headers = new HttpHeaders();
-      r.headers().map().forEach((name, values) -> headers.set(name, values));
-      return new EntraHttp.Buffered(request, r.statusCode(), headers, bytes);
+      r = pending.get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      pending.cancel(true);
+      throw EntraHttp.deadlineExceeded(deadline);
     } catch (InterruptedException e) {
+      pending.cancel(true);
       Thread.currentThread().interrupt(); // the cache's deadline or close: let the exchange end
       throw new UncheckedIOException(new InterruptedIOException("Interrupted while waiting for Entra ID"));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    } catch (ExecutionException e) {
+      for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+        if (t instanceof TooLarge tooLarge) {
+          throw EntraHttp.tooLarge(tooLarge.status, authorityHost);
+        }
+        if (t instanceof IOException io) {
+          throw new UncheckedIOException(io);
+        }
+      }
+      throw new UncheckedIOException(new IOException(e.getCause()));
+    }
+    HttpHeaders headers = new HttpHeaders();
+    r.headers().map().forEach((name, values) -> headers.set(name, values));
+    return new EntraHttp.Buffered(request, r.statusCode(), headers, r.body());
+  }
+
+  /**
+   * Collects a body as it arrives, up to {@link HttpDefaults#MAX_RESPONSE_BYTES}: one byte more and
+   * the subscription is cancelled (the connection is dropped, the rest never read) and the body
+   * fails with {@link TooLarge}.
+   */
+  private static final class CappedBody implements BodySubscriber<byte[]> {
+    private final int status;
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private Flow.Subscription subscription;
+
+    CappedBody(int status) {
+      this.status = status;
+    }
+
+    @Override
+    public CompletionStage<byte[]> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      s.request(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> buffers) {
+      if (result.isDone()) {
+        return;
+      }
+      for (ByteBuffer buffer : buffers) {
+        int n = buffer.remaining();
+        if (out.size() + n > HttpDefaults.MAX_RESPONSE_BYTES) {
+          subscription.cancel();
+          result.completeExceptionally(new TooLarge(status));
+          return;
+        }
+        byte[] chunk = new byte[n];
+        buffer.get(chunk);
+        out.write(chunk, 0, n);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      result.completeExceptionally(t);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(out.toByteArray());
+    }
+  }
+
+  /** A body beyond the cap, with the status of its response. */
+  private static final class TooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+    final int status;
+
+    TooLarge(int status) {
+      super("the response body is larger than " + HttpDefaults.MAX_RESPONSE_BYTES + " bytes");
+      this.status = status;
     }
   }
 

@@ -136,7 +136,7 @@ class AzureCredentialsProviderTest {
     env.put("AZURE_AUTHORITY_HOST", "http://login.microsoftonline.com/");
     env.put("AZURE_TENANT_ID", "my tenant");
     List<String> reasons = detect(env).reasons();
-    assertThat(String.join(" ", reasons)).contains("must be an https:// URL", "\"my tenant\" is not a tenant ID");
+    assertThat(String.join(" ", reasons)).contains("is plain http to a host that is not loopback", "allowHttp(true)", "\"my tenant\" is not a tenant ID");
     env.put("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/" + TENANT);
     env.put("AZURE_TENANT_ID", TENANT);
     assertThat(String.join(" ", detect(env).reasons())).contains("must have no path");
@@ -146,9 +146,10 @@ class AzureCredentialsProviderTest {
   void aSystemPropertyOfTheSameNameWins() {
     Map<String, String> env = mutatedPod();
     env.remove("AZURE_CLIENT_ID");
-    Detection d = provider.detect(Environment.of(env, Map.of("AZURE_CLIENT_ID", "from-property")));
+    String fromProperty = "0f0e0d0c-0b0a-4909-8807-060504030201";
+    Detection d = provider.detect(Environment.of(env, Map.of("AZURE_CLIENT_ID", fromProperty)));
     assertThat(d.status()).isEqualTo(Detection.Status.DETECTED);
-    assertThat(String.join(" ", d.reasons())).contains("from-property");
+    assertThat(String.join(" ", d.reasons())).contains(fromProperty);
   }
 
   @Test
@@ -170,7 +171,7 @@ class AzureCredentialsProviderTest {
         .hasMessageContaining("AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE are not set")
         .hasMessageContaining("azure.workload.identity/use");
     assertThatThrownBy(() -> AzureWorkloadIdentityCredential.builder().environment(Environment.of(mutatedPod()))
-        .authorityHost("http://localhost:8080").build())
-        .isInstanceOf(ConfigurationException.class).hasMessageContaining("https://");
+        .authorityHost("http://login.example.com:8080").build())
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("plain http", "allowHttp(true)");
   }
 }

@@ -15,7 +15,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SettingsTest {
-  static final Map<String, String> POD = Map.of("AZURE_CLIENT_ID", "c", "AZURE_TENANT_ID", "t",
+  static final String CLIENT = "5e3b4bb6-6a80-4b5a-9a4e-0d1c2b7f9a11";
+  static final String TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+  static final Map<String, String> POD = Map.of("AZURE_CLIENT_ID", CLIENT, "AZURE_TENANT_ID", TENANT,
       "AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token");
 
   static AzureSettings resolve(Map<String, String> env) {
@@ -26,19 +28,19 @@ class SettingsTest {
 
   @Test
   void instanceDiscoveryIsOnlyForMicrosoftsOwnClouds() {
-    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://login.microsoftonline.com/"))).isTrue();
-    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://login.chinacloudapi.cn"))).isTrue();
-    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://login.microsoftonline.us/"))).isTrue();
+    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://login.microsoftonline.com/", "test", false, true))).isTrue();
+    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://login.chinacloudapi.cn", "test", false, true))).isTrue();
+    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://login.microsoftonline.us/", "test", false, true))).isTrue();
     // A private or local authority: MSAL must not ask login.microsoftonline.com about it.
-    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://127.0.0.1:8443/"))).isFalse();
-    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://adfs.example.com/"))).isFalse();
+    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://127.0.0.1:8443/", "test", false, true))).isFalse();
+    assertThat(AzureSettings.isMicrosoftCloud(AzureSettings.authorityHost("https://adfs.example.com/", "test", false, true))).isFalse();
   }
 
   @Test
   void unsetValuesComeFromTheEnvironmentThenTheDefaults() {
     AzureSettings s = resolve(POD);
-    assertThat(s.clientId()).isEqualTo("c");
-    assertThat(s.tenantId()).isEqualTo("t");
+    assertThat(s.clientId()).isEqualTo(CLIENT);
+    assertThat(s.tenantId()).isEqualTo(TENANT);
     assertThat(s.tokenFile()).isEqualTo(Path.of("/var/run/secrets/azure/tokens/azure-identity-token"));
     assertThat(s.tokenFileVariable()).isEqualTo("AZURE_FEDERATED_TOKEN_FILE");
     assertThat(s.authorityHost()).isEqualTo("https://login.microsoftonline.com/");
