@@ -251,6 +251,8 @@ class Issue12MeasuredItemsTest {
         AwsSessionCredentials got = (AwsSessionCredentials) p.resolveCredentials();
         assertThat(got.accessKeyId()).isEqualTo(c.accessKeyId());
         assertThat(events.awaitRefreshed()).isEqualTo(clock.instant().plus(Duration.ofHours(12)));
+        // What the SDK and its callers see expires when the cache stops serving it, not in ten years.
+        assertThat(got.expirationTime()).contains(clock.instant().plus(Duration.ofHours(12)));
       }
     }
   }

@@ -146,7 +146,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
   public ProjectedToken token() {
     Snapshot s = current;
     long now = clock.millis();
-    if (s != null && now < s.rereadAtMillis) {
+    if (s != null && now < s.rereadAtMillis && now >= s.usableFromMillis) {
       return s.token;
     }
     if (registration != null) {
@@ -223,7 +223,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
       if (cached != null && !cached.token.isExpiredAt(Instant.ofEpochMilli(now))) {
         LOG.log(Level.WARNING, "Re-reading " + describePath() + " failed; still using the current token (expires "
             + cached.token.expiresAt() + "): " + e.getMessage());
-        Snapshot kept = new Snapshot(cached.token, Math.min(now + ON_DEMAND_REREAD_MILLIS, expiry(cached.token)));
+        Snapshot kept = Snapshot.of(cached.token, Math.min(now + ON_DEMAND_REREAD_MILLIS, expiry(cached.token)));
         current = kept;
         return kept;
       }
@@ -253,7 +253,7 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     Snapshot old = current;
     long now = clock.millis();
     boolean changed = old == null || !old.token.value().equals(token.value());
-    Snapshot fresh = new Snapshot(token, rereadAt(token, now));
+    Snapshot fresh = Snapshot.of(token, rereadAt(token, now));
     current = fresh;
     lock.notifyAll(); // a caller pausing in readWithRetry retries at once
     if (changed && old != null) {
@@ -546,7 +546,19 @@ public final class FileTokenSource implements TokenSource, AutoCloseable {
     }
   }
 
-  private record Snapshot(ProjectedToken token, long rereadAtMillis) {}
+  /**
+   * The token read last, when to read the file again, and from when it may be handed out without
+   * the slow path's checks: before its {@code nbf} (less the skew) every call takes the slow path,
+   * which refuses it.
+   */
+  private record Snapshot(ProjectedToken token, long rereadAtMillis, long usableFromMillis) {
+    static Snapshot of(ProjectedToken token, long rereadAtMillis) {
+      long usableFrom = token.notBefore()
+          .map(nbf -> nbf.minus(Tokens.NOT_BEFORE_SKEW).toEpochMilli())
+          .orElse(Long.MIN_VALUE);
+      return new Snapshot(token, rereadAtMillis, usableFrom);
+    }
+  }
 
   /** Configures a {@link FileTokenSource}. */
   public static final class Builder {

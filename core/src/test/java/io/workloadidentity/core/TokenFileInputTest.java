@@ -57,6 +57,8 @@ class TokenFileInputTest {
       SecretLeakGuard.inspect(e);
       assertThat(e).isInstanceOf(TokenNotYetValidException.class).hasMessageContaining("not valid until " + nbf);
       assertThat(((TokenNotYetValidException) e).notBefore()).isEqualTo(nbf);
+      // The token is now cached: the fast path must refuse it too (it used to hand it out).
+      assertThat(catchThrowable(s::token)).isInstanceOf(TokenNotYetValidException.class);
 
       clock.set(nbf.minusSeconds(60)); // within the allowed skew
       assertThat(s.token().value()).isEqualTo(raw);

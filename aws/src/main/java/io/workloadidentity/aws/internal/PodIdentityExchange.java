@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -256,9 +257,9 @@ final class PodIdentityExchange implements CredentialCache.Exchange<AwsCredentia
 
   private Expiring<AwsSessionCredentials> parse(Response r) {
     try {
-      PodIdentityResponses.Parsed p = PodIdentityResponses.parse(r.body, settings.clock().instant(), r.date,
-          PROVIDER_NAME);
-      return Expiring.of(p.credentials(), p.expiresAt());
+      Instant now = settings.clock().instant();
+      PodIdentityResponses.Parsed p = PodIdentityResponses.parse(r.body, now, r.date, PROVIDER_NAME);
+      return ResponseChecks.capped(p.credentials(), p.expiresAt(), now, settings.refreshPolicy().maximumLifetime());
     } catch (PodIdentityResponses.Malformed e) {
       throw malformed(r.status, e.getMessage());
     }

@@ -1,11 +1,13 @@
 package io.workloadidentity.aws.internal;
 
+import io.workloadidentity.core.Expiring;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 
 /**
  * The checks STS's and the Pod Identity agent's credentials answers pass before they are used: each
@@ -115,5 +117,25 @@ final class ResponseChecks {
       return s / 3600 + " h";
     }
     return s / 86_400 + " days";
+  }
+
+  /**
+   * The cache's value for credentials: what the SDK and its callers see as {@code expirationTime} is
+   * no later than {@code now + maximum}, since the cache stops serving them then (a caller must not
+   * keep ten-year credentials ten years). The returned expiry stays the server's: the cache applies
+   * (and logs) the same cap itself.
+   *
+   * @param credentials as the server gave them
+   * @param expiresAt the server's expiry
+   * @param now this machine's time
+   * @param maximum the refresh policy's maximum lifetime
+   * @return the value and its expiry for the cache
+   */
+  static Expiring<AwsSessionCredentials> capped(AwsSessionCredentials credentials, Instant expiresAt, Instant now,
+      Duration maximum) {
+    Instant latest = now.plus(maximum);
+    AwsSessionCredentials shown = expiresAt.isAfter(latest)
+        ? credentials.toBuilder().expirationTime(latest).build() : credentials;
+    return Expiring.of(shown, expiresAt);
   }
 }

@@ -9,6 +9,7 @@ import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.TokenSource;
 import io.workloadidentity.core.internal.Tokens;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
@@ -96,7 +97,9 @@ final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, Aw
     } catch (SdkClientException e) {
       throw StsErrors.toException(e, settings.roleArn(), endpoint, settings.maxResponseBytes());
     }
-    return StsResponses.credentials(response, settings.clock().instant(), settings.roleArn(), endpoint);
+    Instant now = settings.clock().instant();
+    Expiring<AwsSessionCredentials> c = StsResponses.credentials(response, now, settings.roleArn(), endpoint);
+    return ResponseChecks.capped(c.value(), c.expiresAt(), now, settings.refreshPolicy().maximumLifetime());
   }
 
   private AwsExchangeException refused(StsException e, ProjectedToken sent) {
