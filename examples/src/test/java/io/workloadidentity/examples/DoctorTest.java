@@ -80,7 +80,8 @@ class DoctorTest {
     Run run = doctor(awsEnv(v.tokenFile()), "--exchange");
     assertThat(run.code).as(run.out).isEqualTo(Doctor.OK);
     assertThat(run.out).contains("aws: detected", "sub: system:serviceaccount:shop:orders",
-        "[OK] audience", "[OK] file: kubelet projected volume", "[OK] exchange", "Result: healthy");
+        "[OK] audience", "[OK] file: kubelet projected volume", "[OK] exchange", "Result: healthy",
+        "(override from AWS_ENDPOINT_URL_STS");
     assertThat(run.out).doesNotContain(v.current().value());
     assertThat(sts.assumeRoleRequests()).hasSize(1);
   }

@@ -8,8 +8,8 @@ import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.Detections;
+import io.workloadidentity.core.internal.GuardedProvider;
 import io.workloadidentity.core.internal.Redaction;
-import io.workloadidentity.core.spi.CredentialsProvider;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,29 +26,24 @@ import software.amazon.awssdk.auth.credentials.AwsCredentials;
  * configured, as in the AWS SDK's default chain. Half-configured environments are reported as
  * misconfigured with the fix; nothing ever falls back silently to other credentials.
  */
-public final class AwsCredentialsProvider implements CredentialsProvider {
+public final class AwsCredentialsProvider extends GuardedProvider {
   static final String CLOUD = "aws";
 
   /** Used by {@link java.util.ServiceLoader}. */
-  public AwsCredentialsProvider() {}
-
-  @Override
-  public String name() {
-    return CLOUD;
+  public AwsCredentialsProvider() {
+    super(CLOUD, Set.of());
   }
 
   @Override
-  public Detection detect(Environment env) {
-    return Detections.guarded(CLOUD, Set.of(), () -> {
-      if (present(env, AwsSettings.ROLE_ARN) || present(env, AwsSettings.TOKEN_FILE)) {
-        return detectIrsa(env);
-      }
-      if (podIdentityConfigured(env)) {
-        return detectPodIdentity(env);
-      }
-      return Detection.notConfigured(CLOUD, "None of AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE (IRSA),"
-          + " AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) (EKS Pod Identity) is set.");
-    });
+  protected Detection detectOrThrow(Environment env) {
+    if (present(env, AwsSettings.ROLE_ARN) || present(env, AwsSettings.TOKEN_FILE)) {
+      return detectIrsa(env);
+    }
+    if (podIdentityConfigured(env)) {
+      return detectPodIdentity(env);
+    }
+    return Detection.notConfigured(CLOUD, "None of AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE (IRSA),"
+        + " AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) (EKS Pod Identity) is set.");
   }
 
   @Override

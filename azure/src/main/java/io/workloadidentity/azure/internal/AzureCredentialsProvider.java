@@ -7,8 +7,8 @@ import io.workloadidentity.core.Detection;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.Detections;
+import io.workloadidentity.core.internal.GuardedProvider;
 import io.workloadidentity.core.internal.Redaction;
-import io.workloadidentity.core.spi.CredentialsProvider;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,26 +18,19 @@ import java.util.List;
  * Auto-detection of Azure workload identity from the variables the azure-workload-identity webhook
  * injects. Registered in {@code META-INF/services}; builds an {@link AzureWorkloadIdentityCredential}.
  */
-public final class AzureCredentialsProvider implements CredentialsProvider {
+public final class AzureCredentialsProvider extends GuardedProvider {
   private static final String CLOUD = "azure";
   static final String PROBE_SCOPE = "https://management.azure.com/.default";
   private static final String AUDIENCE_FIX = "Set the projected volume's serviceAccountToken.audience to "
       + AzureSettings.AUDIENCE + " (the webhook does), or register the token's audience on the federated credential.";
 
   /** Required by {@link java.util.ServiceLoader}. */
-  public AzureCredentialsProvider() {}
-
-  @Override
-  public String name() {
-    return CLOUD;
+  public AzureCredentialsProvider() {
+    super(CLOUD, AzureSettings.AUDIENCES);
   }
 
   @Override
-  public Detection detect(Environment env) {
-    return Detections.guarded(CLOUD, AzureSettings.AUDIENCES, () -> detectOrThrow(env));
-  }
-
-  private Detection detectOrThrow(Environment env) {
+  protected Detection detectOrThrow(Environment env) {
     String client = AzureSettings.get(env, AzureSettings.CLIENT_ID).orElse(null);
     String tenant = AzureSettings.get(env, AzureSettings.TENANT_ID).orElse(null);
     String fileText = AzureSettings.get(env, AzureSettings.TOKEN_FILE).orElse(null);

@@ -8,8 +8,8 @@ import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.FileTokenSource;
 import io.workloadidentity.core.WorkloadIdentityException;
 import io.workloadidentity.core.internal.Detections;
+import io.workloadidentity.core.internal.GuardedProvider;
 import io.workloadidentity.core.internal.Redaction;
-import io.workloadidentity.core.spi.CredentialsProvider;
 import io.workloadidentity.gcp.GcpWorkloadIdentityCredentials;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +27,7 @@ import java.util.Set;
  * {@code external_account} file named by {@code GOOGLE_APPLICATION_CREDENTIALS}, or GKE Workload
  * Identity through the metadata server. Detection reads only local files, never the network.
  */
-public final class GcpCredentialsProvider implements CredentialsProvider {
+public final class GcpCredentialsProvider extends GuardedProvider {
   private static final String CLOUD = "gcp";
   private final GkeSignals signals;
 
@@ -38,31 +38,27 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
 
   /** A provider that looks for GKE evidence in the given files (tests). */
   public GcpCredentialsProvider(GkeSignals signals) {
+    super(CLOUD, Set.of());
     this.signals = signals;
   }
 
   @Override
-  public String name() {
-    return CLOUD;
-  }
-
-  @Override
-  public Detection detect(Environment env) {
-    return Detections.guarded(CLOUD, Set.of(), () -> {
-      Optional<String> file = env.get(GcpSettings.CREDENTIALS_VARIABLE, GcpSettings.CREDENTIALS_PROPERTY);
-      if (file.isPresent()) {
-        return detectFile(Path.of(file.get()), env);
-      }
-      Optional<String> evidence = signals.evidence(env);
-      if (evidence.isPresent()) {
-        String host = GkeSignals.configuredHost(env).orElse(GkeSignals.DEFAULT_HOST);
-        return Detection.detected(CLOUD, List.of(evidence.get() + ": access tokens come from the metadata server at"
-            + " http://" + host + " (GKE Workload Identity); while it starts with the pod, failed requests are"
-            + " retried with backoff."), Set.of(), null);
-      }
-      return Detection.notConfigured(CLOUD, GcpSettings.CREDENTIALS_VARIABLE + " is not set and no Google metadata"
-          + " server is expected here (not GKE, " + GkeSignals.METADATA_HOST + " not set).");
-    });
+  protected Detection detectOrThrow(Environment env) {
+    Optional<String> file = env.get(GcpSettings.CREDENTIALS_VARIABLE, GcpSettings.CREDENTIALS_PROPERTY);
+    if (file.isPresent()) {
+      return detectFile(Path.of(file.get()), env);
+    }
+    Optional<String> evidence = signals.evidence(env);
+    if (evidence.isPresent()) {
+      Optional<String> configured = GkeSignals.configuredHost(env);
+      String host = configured.map(h -> Redaction.escape(h) + " (override from " + GkeSignals.METADATA_HOST + ")")
+          .orElse(GkeSignals.DEFAULT_HOST + " (default)");
+      return Detection.detected(CLOUD, List.of(evidence.get() + ": access tokens come from the metadata server at"
+          + " http://" + host + ", GKE Workload Identity; while it starts with the pod, failed requests are"
+          + " retried with backoff."), Set.of(), null);
+    }
+    return Detection.notConfigured(CLOUD, GcpSettings.CREDENTIALS_VARIABLE + " is not set and no Google metadata"
+        + " server is expected here (not GKE, " + GkeSignals.METADATA_HOST + " not set).");
   }
 
   @Override
@@ -101,6 +97,12 @@ public final class GcpCredentialsProvider implements CredentialsProvider {
     List<String> reasons = new ArrayList<>();
     reasons.add(named + ": workload identity federation through provider " + config.audience()
         + config.serviceAccount().map(sa -> ", impersonating " + sa).orElse(", direct resource access (no impersonation)") + ".");
+    // The doctor prints reasons: say where the tokens go, and flag what the file overrides.
+    reasons.add("Endpoints: STS " + Redaction.escape(config.tokenUrl())
+        + (config.tokenUrl().equals("https://sts." + config.universeDomain() + "/v1/token")
+            ? " (the default for universe " + config.universeDomain() + ")" : " (override from the file's token_url)")
+        + config.serviceAccount().map(sa -> ", IAM Credentials " + Redaction.escape(config.iamEndpoint())).orElse("")
+        + ".");
     reasons.add("Subject token: " + config.tokenFile() + config.jsonField().map(f -> " (json field " + f + ")").orElse("")
         + "; expected audience " + Failures.defaultAudience(config.audience())
         + " unless the provider lists other allowed audiences.");

@@ -75,6 +75,8 @@ class GcpCredentialsProviderTest {
       assertThat(d.tokenFile()).contains(volume.tokenFile());
       assertThat(String.join(" ", d.reasons())).contains("GOOGLE_APPLICATION_CREDENTIALS=" + config)
           .contains(AUD).contains("impersonating sa@p.iam.gserviceaccount.com").contains(volume.tokenFile().toString());
+      // The doctor prints the reasons: where the tokens go, and whether the file overrides it.
+      assertThat(d.reasons()).anyMatch(r -> r.startsWith("Endpoints: STS ") && r.contains("IAM Credentials https://iamcredentials.googleapis.com"));
 
       try (WorkloadIdentity wi = WorkloadIdentity.detect(gac(config), List.of(provider), Clock.systemUTC())) {
         assertThat(wi.get(GoogleCredentials.class)).isInstanceOf(GcpWorkloadIdentityCredentials.class);
