@@ -3,6 +3,7 @@ package io.workloadidentity.examples;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.WorkloadIdentity;
 import io.workloadidentity.examples.demo.CloudAct;
+import io.workloadidentity.examples.demo.NarratedProvider;
 import io.workloadidentity.examples.demo.Stage;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -85,9 +86,11 @@ public final class Demo {
         }
       });
       try (WorkloadIdentity identity = stage.stepWithResult("WorkloadIdentity.detect(): what was found and why",
-          () -> WorkloadIdentity.detect(Environment.of(env)), id -> stage.block(id.report()))) {
+          () -> WorkloadIdentity.detect(Environment.of(env), NarratedProvider.onClassPath(stage), stage.clock()),
+          id -> stage.block(id.report()))) {
         stage.step("Credentials from each cloud, through the SDKs' own types (secrets redacted)", () -> {
           for (CloudAct act : acts) {
+            stage.progress(act.name() + ": " + act.firstUse() + " ...");
             act.credentials(identity);
           }
         });

@@ -20,6 +20,15 @@ class DemoTest {
         .contains("aws: a token rotation is picked up", "azure: a token rotation is picked up", "gcp: a token rotation is picked up")
         .contains("refreshed ahead of expiry", "an outage shorter than the credential's life is invisible", "a misconfiguration, explained")
         .contains("Done in");
+    // The two longest steps (detection, first exchanges) print progress as each part happens.
+    assertThat(out)
+        .contains("] aws: detect() read the variables", "] azure: create() built AzureWorkloadIdentityCredential",
+            "] gcp: create() built GcpWorkloadIdentityCredentials")
+        .contains("] aws: AwsCredentialsProvider.resolveCredentials()", "] azure: TokenCredential.getTokenSync()",
+            "] gcp: GoogleCredentials.getRequestMetadata()");
+    assertThat(out.indexOf("] azure: TokenCredential.getTokenSync()"))
+        .as("each cloud's progress line comes before its result")
+        .isLessThan(out.indexOf("azure: TokenCredential -> AccessToken"));
     assertThat(out).doesNotContain("Demo step failed");
   }
 

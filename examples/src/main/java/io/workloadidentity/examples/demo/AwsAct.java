@@ -66,6 +66,11 @@ final class AwsAct implements CloudAct {
   }
 
   @Override
+  public String firstUse() {
+    return "AwsCredentialsProvider.resolveCredentials(): one AssumeRoleWithWebIdentity call to STS with the projected token";
+  }
+
+  @Override
   public void credentials(WorkloadIdentity identity) {
     AwsCredentialsProvider provider = identity.get(AwsCredentialsProvider.class);
     AwsSessionCredentials c = (AwsSessionCredentials) provider.resolveCredentials();
@@ -152,6 +157,7 @@ final class AwsAct implements CloudAct {
       stage.clock().advance(life.multipliedBy(82).dividedBy(100)); // ~49 min: refresh due, ~11 min left
       int calls = sts.assumeRoleRequests().size();
       sts.faults().failAlways(Fault.serverError(503));
+      events.narrate(stage); // one line per attempt, as the listener hears of it
       int reads = events.readEverySecond(stage, 8 * 60,
           () -> check(session(p).accessKeyId().equals(first.accessKeyId()), "every read during the outage succeeds"));
       int attempts = sts.assumeRoleRequests().size() - calls;

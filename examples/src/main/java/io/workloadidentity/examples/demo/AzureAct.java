@@ -79,6 +79,11 @@ final class AzureAct implements CloudAct {
   }
 
   @Override
+  public String firstUse() {
+    return "TokenCredential.getTokenSync(): azure-identity and MSAL start, then one POST of the projected token to Entra ID";
+  }
+
+  @Override
   public void credentials(WorkloadIdentity identity) {
     TokenCredential credential = identity.get(TokenCredential.class);
     AccessToken token = credential.getTokenSync(VAULT);
@@ -165,6 +170,7 @@ final class AzureAct implements CloudAct {
       stage.clock().advance(life.multipliedBy(82).dividedBy(100));
       int calls = posts();
       entra.faults().failAlways(Fault.serverError(503));
+      events.narrate(stage); // one line per attempt, as the listener hears of it
       int reads = events.readEverySecond(stage, 8 * 60,
           () -> check(token(c).equals(first), "every read during the outage succeeds"));
       int attempts = posts() - calls;

@@ -26,6 +26,9 @@ public interface CloudAct extends AutoCloseable {
   /** The variables the cloud's webhook (or the user's pod spec) would set. */
   Map<String, String> webhookEnvironment();
 
+  /** What the first use of the detected credentials does, for the progress line printed before it. */
+  String firstUse();
+
   /** Obtains credentials through the SDK-native object auto-detection built. */
   void credentials(WorkloadIdentity identity);
 

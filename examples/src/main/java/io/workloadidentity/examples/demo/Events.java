@@ -1,6 +1,7 @@
 package io.workloadidentity.examples.demo;
 
 import io.workloadidentity.core.CredentialCache;
+import io.workloadidentity.core.CredentialExchangeException;
 import io.workloadidentity.core.ProjectedToken;
 import io.workloadidentity.core.WorkloadIdentityException;
 import java.time.Duration;
@@ -16,6 +17,23 @@ public final class Events implements CredentialCache.Listener<Object> {
   final AtomicInteger refreshed = new AtomicInteger();
   final AtomicInteger failed = new AtomicInteger();
   final AtomicInteger rotated = new AtomicInteger();
+  /** Where to narrate each exchange's outcome, and from when (simulated); null until {@link #narrate}. */
+  private volatile Stage narrator;
+  private volatile Instant since;
+
+  /**
+   * From now on, prints one progress line per exchange outcome as the listener is told of it (the
+   * outage steps: each failed attempt, its backoff, and the recovery).
+   */
+  void narrate(Stage stage) {
+    this.since = stage.clock().instant();
+    this.narrator = stage;
+  }
+
+  private String at() {
+    Duration d = Duration.between(since, narrator.clock().instant());
+    return String.format("outage %d:%02d (simulated)", d.toMinutes(), d.toSecondsPart());
+  }
 
   @Override
   public void onExchangeStarted(Object key) {
@@ -25,11 +43,27 @@ public final class Events implements CredentialCache.Listener<Object> {
   @Override
   public void onRefreshed(Object key, Instant expiresAt) {
     refreshed.incrementAndGet();
+    Stage stage = narrator;
+    int failures = failed.get();
+    if (stage != null && failures > 0) {
+      stage.progress(at() + ": recovered: an exchange succeeded after " + failures + " failed attempt(s); the new credential"
+          + " expires " + expiresAt);
+    }
   }
 
   @Override
   public void onRefreshFailed(Object key, WorkloadIdentityException error, Duration retryIn) {
-    failed.incrementAndGet();
+    int n = failed.incrementAndGet();
+    Stage stage = narrator;
+    if (stage != null) {
+      String what = error.getClass().getSimpleName();
+      if (error instanceof CredentialExchangeException) {
+        CredentialExchangeException e = (CredentialExchangeException) error;
+        what = e.code().orElse("no error code") + (e.httpStatus().isPresent() ? ", HTTP " + e.httpStatus().getAsInt() : "");
+      }
+      stage.progress(at() + ": attempt " + n + " failed (" + what + "); callers still get the valid credential,"
+          + " the cache backs off before the next attempt");
+    }
   }
 
   @Override

@@ -93,6 +93,11 @@ final class GcpAct implements CloudAct {
   }
 
   @Override
+  public String firstUse() {
+    return "GoogleCredentials.getRequestMetadata(): one Google STS exchange, then IAM Credentials impersonates the service account";
+  }
+
+  @Override
   public void credentials(WorkloadIdentity identity) {
     GoogleCredentials credentials = identity.get(GoogleCredentials.class);
     String token = bearer(credentials);
@@ -164,6 +169,7 @@ final class GcpAct implements CloudAct {
       stage.clock().advance(life.multipliedBy(82).dividedBy(100));
       int calls = gcp.requestCount(FakeGcp.STS_PATH);
       gcp.faults().failAlways(FakeGcp.STS_PATH, Fault.serverError(503));
+      events.narrate(stage); // one line per attempt, as the listener hears of it
       int reads = events.readEverySecond(stage, 8 * 60,
           () -> check(bearer(c).equals(first), "every read during the outage succeeds"));
       int attempts = gcp.requestCount(FakeGcp.STS_PATH) - calls;

@@ -23,6 +23,7 @@ public final class Stage implements AutoCloseable {
   private final KubernetesCluster cluster;
   private final Path dir;
   private int step;
+  private volatile long stepStarted = System.nanoTime();
 
   private Stage(PrintStream out) {
     this.out = out;
@@ -74,6 +75,7 @@ public final class Stage implements AutoCloseable {
     out.println();
     out.println("[" + n + "] " + title);
     long t0 = System.nanoTime();
+    stepStarted = t0;
     T result;
     try {
       result = body.get();
@@ -90,6 +92,15 @@ public final class Stage implements AutoCloseable {
   /** One indented line of detail. */
   public void detail(String line) {
     out.println("    " + line);
+  }
+
+  /**
+   * One line of progress while a step runs, stamped with the real time since the step began. Called
+   * as things happen (a provider detected, an exchange started, a listener told of a failed
+   * attempt), so a long step shows what it is doing; safe from any thread.
+   */
+  public void progress(String line) {
+    out.printf("    [+%4d ms] %s%n", (System.nanoTime() - stepStarted) / 1_000_000, line);
   }
 
   /** A multi-line block, indented. */

@@ -37,6 +37,7 @@ public class OrdersApplication {
    * @param endpoint an S3 endpoint override, empty for AWS's
    * @return the client, closed with the context
    */
+  // tag::s3-bean[]
   @Bean(destroyMethod = "close")
   S3Client s3(AwsCredentialsProvider credentials, @Value("${orders.s3.region:us-west-2}") String region,
       @Value("${orders.s3.endpoint:}") String endpoint) {
@@ -49,4 +50,5 @@ public class OrdersApplication {
     }
     return builder.build();
   }
+  // end::s3-bean[]
 }
