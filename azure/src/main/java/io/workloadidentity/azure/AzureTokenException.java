@@ -62,8 +62,11 @@ public class AzureTokenException extends CredentialExchangeException {
     OTHER
   }
 
+  /** What went wrong, for callers that handle causes differently. */
   private final Reason reason;
+  /** Entra's OAuth {@code error} value ({@code invalid_client}, ...), or null. */
   private final String oauthError;
+  /** Entra's correlation ID for a support request, or null. */
   private final String correlationId;
 
   /**

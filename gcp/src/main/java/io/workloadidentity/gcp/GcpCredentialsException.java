@@ -22,6 +22,7 @@ import java.util.Objects;
 public final class GcpCredentialsException extends CredentialExchangeException implements Retryable {
   private static final long serialVersionUID = 1L;
 
+  /** What went wrong, for callers that handle causes differently. */
   private final Reason reason;
 
   /**

@@ -366,7 +366,12 @@ public final class GcpWorkloadIdentityCredentials extends GoogleCredentials impl
     return new SerializedForm(owner.origin, key.scopes(), getQuotaProjectId());
   }
 
-  /** Instances are written as a {@link SerializedForm}; a stream holding one directly was forged. */
+  /**
+   * Instances are written as a {@link SerializedForm}; a stream holding one directly was forged.
+   *
+   * @param in the stream
+   * @throws InvalidObjectException always
+   */
   private void readObject(ObjectInputStream in) throws InvalidObjectException {
     throw new InvalidObjectException("GcpWorkloadIdentityCredentials are deserialized from their serialized form only");
   }
