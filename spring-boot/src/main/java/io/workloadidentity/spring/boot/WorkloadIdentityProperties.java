@@ -379,6 +379,8 @@ public class WorkloadIdentityProperties {
    * defaults are the library's. Ignored when the application defines its own {@code RefreshPolicy} bean.
    */
   public static class Refresh {
+    // The defaults repeat RefreshPolicy's on purpose: Spring's configuration processor reads them from
+    // these initializers into the metadata IDEs show. PropertiesTest keeps them equal to RefreshPolicy.defaults().
     /** Fraction of a credential's lifetime after which it is refreshed in the background, in (0, 1). */
     private double fraction = 0.8;
     /** Random jitter of the refresh point, as a fraction of the lifetime, in [0, 0.2]. */
