@@ -19,6 +19,7 @@ module io.workloadidentity.aws {
   requires software.amazon.awssdk.core;
   requires software.amazon.awssdk.awscore;
   requires software.amazon.awssdk.regions;
+  requires software.amazon.awssdk.profiles; // the shared config file's STS endpoint, checked like the variables
   requires software.amazon.awssdk.http; // SdkHttpClient, SdkHttpResponse
   requires software.amazon.awssdk.endpoints;
   requires software.amazon.awssdk.http.urlconnection;

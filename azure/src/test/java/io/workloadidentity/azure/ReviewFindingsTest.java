@@ -13,7 +13,6 @@ import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,7 +47,6 @@ class ReviewFindingsTest extends EntraFixture {
    * every URI, loopback and http included, so the projected token goes in clear to the proxy.
    */
   @Test
-  @Disabled("finding 3: a plain-http loopback authority is sent through azure-core's proxy, in clear")
   void aLoopbackHttpAuthorityIsNotSentThroughAProxy() throws Exception {
     try (MockWebServer proxy = new MockWebServer()) {
       proxy.start(InetAddress.getLoopbackAddress(), 0);
@@ -74,7 +72,6 @@ class ReviewFindingsTest extends EntraFixture {
    * {@code login.microsoftonline.com}, 60 on the fixture's {@code 127.0.0.1}), on the request path, past the exchange deadline.
    */
   @Test
-  @Disabled("finding 4: NO_PROXY / http.nonProxyHosts becomes a backtracking regex matched on the exchange thread")
   void aCraftedNonProxyHostsValueDoesNotHangTokenRequests() {
     set("https.proxyHost", "127.0.0.1");
     set("https.proxyPort", "9");

@@ -9,6 +9,7 @@ import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.Shared;
 import io.workloadidentity.core.internal.Threads;
 import java.lang.System.Logger.Level;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -21,6 +22,7 @@ import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.awscore.defaultsmode.DefaultsMode;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.http.urlconnection.ProxyConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sts.StsClient;
@@ -132,18 +134,26 @@ public final class AwsSession implements AutoCloseable {
    * Defaults mode "standard" because "auto" would probe instance metadata.
    */
   static StsClient newStsClient(Region region, AwsSettings s) {
-    var builder = StsClient.builder()
+    // Always an explicit endpoint: left to itself the SDK would also take one from the shared config
+    // file or the process environment, unchecked (AwsSettings.endpointOverride reads and checks them).
+    URI endpoint = s.endpoint() != null ? s.endpoint() : AwsSettings.defaultEndpoint(region);
+    UrlConnectionHttpClient.Builder http = UrlConnectionHttpClient.builder()
+        .connectionTimeout(s.connectTimeout())
+        .socketTimeout(s.readTimeout());
+    if ("http".equalsIgnoreCase(endpoint.getScheme())) {
+      // Plain http is allowed to loopback because the token never crosses the network, and elsewhere
+      // only by explicit opt-in: a proxy from the JVM's settings would see the token in clear.
+      http.proxyConfiguration(ProxyConfiguration.builder()
+          .useSystemPropertyValues(false).useEnvironmentVariablesValues(false).build());
+    }
+    return StsClient.builder()
         .region(region)
+        .endpointOverride(endpoint)
         .credentialsProvider(AnonymousCredentialsProvider.create())
         .defaultsMode(DefaultsMode.STANDARD)
-        .httpClientBuilder(UrlConnectionHttpClient.builder()
-            .connectionTimeout(s.connectTimeout())
-            .socketTimeout(s.readTimeout()))
-        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(s.exchangeTimeout()));
-    if (s.endpoint() != null) {
-      builder.endpointOverride(s.endpoint());
-    }
-    return builder.build();
+        .httpClientBuilder(http)
+        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(s.exchangeTimeout()))
+        .build();
   }
 
   /**

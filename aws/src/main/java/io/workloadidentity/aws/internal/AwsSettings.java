@@ -23,6 +23,10 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import software.amazon.awssdk.profiles.Profile;
+import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.profiles.ProfileFileLocation;
+import software.amazon.awssdk.profiles.ProfileFileSystemSetting;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.sts.StsClient;
 import software.amazon.awssdk.services.sts.endpoints.StsEndpointProvider;
@@ -697,6 +701,9 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
   public static final Setting ENDPOINT_URL_STS = new Setting("AWS_ENDPOINT_URL_STS", "aws.endpointUrlSts");
   /** An explicit endpoint for every service, used for STS when {@link #ENDPOINT_URL_STS} is unset. */
   public static final Setting ENDPOINT_URL = new Setting("AWS_ENDPOINT_URL", "aws.endpointUrl");
+  /** {@code AWS_IGNORE_CONFIGURED_ENDPOINT_URLS}: the shared config file's endpoints are ignored. */
+  public static final Setting IGNORE_CONFIGURED_ENDPOINT_URLS =
+      new Setting("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "aws.ignoreConfiguredEndpointUrls");
   /** The Pod Identity agent's credentials URL. */
   public static final Setting CONTAINER_FULL_URI =
       new Setting("AWS_CONTAINER_CREDENTIALS_FULL_URI", "aws.containerCredentialsFullUri");
@@ -827,7 +834,47 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
         return Optional.of(new Sourced<>(stsEndpoint(v.get(), s.names(), allowHttp), s.names()));
       }
     }
-    return Optional.empty();
+    if (IGNORE_CONFIGURED_ENDPOINT_URLS.in(env).filter("true"::equalsIgnoreCase).isPresent()) {
+      return Optional.empty();
+    }
+    return profileEndpoint().map(p -> new Sourced<>(stsEndpoint(p.value(), p.source(), allowHttp), p.source()));
+  }
+
+  /**
+   * The STS endpoint the AWS SDK would take from the shared config file ({@code AWS_CONFIG_FILE},
+   * {@code AWS_PROFILE}): the profile's {@code services} section's {@code sts.endpoint_url}, then the
+   * profile's {@code endpoint_url}, as the SDK orders them. Read here so that it passes the same
+   * transport policy as the variables: the STS client is always given its endpoint explicitly, so the
+   * SDK never resolves one on its own (which would send the token wherever the file says).
+   */
+  private static Optional<Sourced<String>> profileEndpoint() {
+    Optional<Path> file = ProfileFileLocation.configurationFileLocation();
+    if (file.isEmpty()) {
+      return Optional.empty();
+    }
+    ProfileFile config;
+    try {
+      config = ProfileFile.builder().content(file.get()).type(ProfileFile.Type.CONFIGURATION).build();
+    } catch (RuntimeException e) {
+      throw new ConfigurationException("The AWS config file " + Redaction.escape(file.get().toString())
+          + " cannot be read (" + Redaction.describe(e) + "): fix it, or point AWS_CONFIG_FILE elsewhere.");
+    }
+    String name = ProfileFileSystemSetting.AWS_PROFILE.getStringValue().orElse("default");
+    Optional<Profile> profile = config.profile(name);
+    if (profile.isEmpty()
+        || profile.get().booleanProperty("ignore_configured_endpoint_urls").orElse(false)) {
+      return Optional.empty();
+    }
+    String where = "the AWS config file " + file.get() + ", profile " + name;
+    Optional<String> services = profile.get().property("services");
+    if (services.isPresent()) {
+      Optional<String> sts = config.getSection("services", services.get())
+          .flatMap(section -> section.property("sts.endpoint_url"));
+      if (sts.isPresent()) {
+        return Optional.of(new Sourced<>(sts.get(), where + " (services " + services.get() + ", sts.endpoint_url)"));
+      }
+    }
+    return profile.get().property("endpoint_url").map(url -> new Sourced<>(url, where + " (endpoint_url)"));
   }
 
   /**
@@ -889,12 +936,25 @@ public record AwsSettings(Protocol protocol, String roleArn, String sessionName,
       return override.toString();
     }
     try {
-      return StsEndpointProvider.defaultProvider()
-          .resolveEndpoint(p -> p.region(region).useGlobalEndpoint(false))
-          .join().endpointUrl().toUri().toString();
+      return defaultEndpoint(region).toString();
     } catch (RuntimeException e) {
       return "the STS endpoint for " + region.id();
     }
+  }
+
+  /**
+   * The endpoint AWS documents for STS in {@code region}, from the SDK's endpoint rules (no
+   * network). The STS client is always given its endpoint explicitly, this one when nothing
+   * overrides it, so that the SDK never resolves one from sources this library has not checked.
+   *
+   * @param region the STS client's region
+   * @return the URL
+   * @throws RuntimeException if the SDK's rules know no endpoint for the region
+   */
+  public static URI defaultEndpoint(Region region) {
+    return StsEndpointProvider.defaultProvider()
+        .resolveEndpoint(p -> p.region(region).useGlobalEndpoint(false))
+        .join().url();
   }
 
   /**

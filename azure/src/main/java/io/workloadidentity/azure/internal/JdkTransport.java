@@ -9,7 +9,9 @@ import com.azure.core.http.ProxyOptions;
 import com.azure.core.util.BinaryData;
 import com.azure.core.util.Configuration;
 import com.azure.core.util.Context;
+import io.workloadidentity.core.internal.Endpoints;
 import io.workloadidentity.core.internal.HttpDefaults;
+import io.workloadidentity.core.internal.NonProxyHosts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -39,7 +41,6 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import reactor.core.publisher.Mono;
 
 /**
@@ -104,9 +105,10 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
         .version(java.net.http.HttpClient.Version.HTTP_1_1)
         .connectTimeout(connectTimeout)
         .executor(executor);
-    ProxyOptions proxy = ProxyOptions.fromConfiguration(Configuration.getGlobalConfiguration());
+    Configuration configuration = Configuration.getGlobalConfiguration();
+    ProxyOptions proxy = ProxyOptions.fromConfiguration(configuration);
     if (proxy != null) {
-      b.proxy(new Selector(proxy));
+      b.proxy(new Selector(proxy, configuration));
       if (proxy.getUsername() != null && proxy.getPassword() != null) {
         b.authenticator(new ProxyAuthenticator(proxy.getUsername(), proxy.getPassword()));
       }
@@ -317,22 +319,30 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
     return null;
   }
 
-  /** azure-core's proxy settings as a JDK proxy selector, as azure-core's own JDK client applies them. */
+  /**
+   * azure-core's proxy settings as a JDK proxy selector, with two differences from azure-core's own
+   * JDK client: plain http (allowed to loopback, or elsewhere by explicit opt-in) and loopback never
+   * go through the proxy, which would see the client assertion in clear; and the exempt hosts are
+   * matched by {@link NonProxyHosts}, never by azure-core's regular expression, which backtracks for
+   * hours on a crafted {@code NO_PROXY}.
+   */
   private static final class Selector extends ProxySelector {
     private final Proxy proxy;
-    private final Pattern nonProxyHosts;
+    private final NonProxyHosts exempt;
 
-    Selector(ProxyOptions options) {
+    @SuppressWarnings("deprecation") // Configuration.get(String): the raw values azure-core read
+    Selector(ProxyOptions options, Configuration configuration) {
       this.proxy = new Proxy(options.getType().toProxyType(), options.getAddress());
-      this.nonProxyHosts = options.getNonProxyHosts() == null ? null
-          : Pattern.compile(options.getNonProxyHosts(), Pattern.CASE_INSENSITIVE);
+      this.exempt = NonProxyHosts.parse(configuration.get(Configuration.PROPERTY_NO_PROXY),
+          configuration.get("http.nonProxyHosts"));
     }
 
     @Override
     public List<Proxy> select(URI uri) {
       String host = uri.getHost();
-      return nonProxyHosts != null && host != null && nonProxyHosts.matcher(host).matches()
-          ? List.of(Proxy.NO_PROXY) : List.of(proxy);
+      boolean direct = host == null || "http".equalsIgnoreCase(uri.getScheme()) || Endpoints.isLoopback(host)
+          || exempt.matches(host);
+      return List.of(direct ? Proxy.NO_PROXY : proxy);
     }
 
     @Override
