@@ -54,6 +54,29 @@ class MetadataServerTest {
     }
   }
 
+  /**
+   * The metadata server speaks plain http; a JVM proxy setting must not see its access tokens. The
+   * JDK's own exemptions (localhost, 127.*) are cleared here so that the fake's loopback address
+   * stands for the link-local metadata address, which no default exemption covers.
+   */
+  @Test
+  void plainHttpToTheMetadataServerNeverGoesThroughAProxy() throws Exception {
+    try (FakeGcpMetadataServer proxy = FakeGcpMetadataServer.builder().clock(clock).build()) {
+      System.setProperty("http.proxyHost", "127.0.0.1");
+      System.setProperty("http.proxyPort", String.valueOf(proxy.port()));
+      System.setProperty("http.nonProxyHosts", "");
+      try (GcpWorkloadIdentityCredentials c = credentials().metadataServer(mds.host()).build()) {
+        assertThat(bearer(c)).startsWith("Bearer ya29.fake-mds-");
+      } finally {
+        System.clearProperty("http.proxyHost");
+        System.clearProperty("http.proxyPort");
+        System.clearProperty("http.nonProxyHosts");
+      }
+      assertThat(proxy.requests(FakeGcpMetadataServer.TOKEN_PATH)).isEmpty();
+      assertThat(mds.requests(FakeGcpMetadataServer.TOKEN_PATH)).hasSize(1);
+    }
+  }
+
   @Test
   void explicitScopesAreAskedFor() throws Exception {
     try (GcpWorkloadIdentityCredentials c = credentials().metadataServer(mds.host()).scopes("s1", "s2").build()) {

@@ -4,6 +4,8 @@ import com.google.api.client.http.HttpTransport;
 import com.google.api.client.http.javanet.NetHttpTransport;
 import com.google.auth.http.HttpTransportFactory;
 import io.workloadidentity.core.internal.Threads;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -27,11 +29,25 @@ final class Http {
 
   Http(HttpTransportFactory factory, Duration connectTimeout, Duration readTimeout, Duration exchangeTimeout,
       Clock clock) {
-    this.factory = factory == null ? NetHttpTransport::new : factory;
+    this.factory = factory == null ? Http::defaultTransport : factory;
     this.connectTimeout = connectTimeout;
     this.readTimeout = readTimeout;
     this.exchangeTimeout = exchangeTimeout;
     this.clock = clock;
+  }
+
+  /**
+   * The default transport: google-http-client's {@link NetHttpTransport}, except that plain http
+   * never goes through a proxy. Plain http is the metadata server's protocol (link-local, never
+   * proxied on purpose) or loopback, or elsewhere by explicit opt-in: a proxy from the JVM's
+   * settings ({@code http.proxyHost}) would see the access token in clear. https uses the JVM's
+   * proxy settings as usual (the proxy sees a TLS tunnel only).
+   */
+  static HttpTransport defaultTransport() {
+    return new NetHttpTransport.Builder()
+        .setConnectionFactory(url -> (HttpURLConnection) ("http".equalsIgnoreCase(url.getProtocol())
+            ? url.openConnection(Proxy.NO_PROXY) : url.openConnection()))
+        .build();
   }
 
   /** The stack of a session's settings. */
