@@ -4,7 +4,9 @@ import io.workloadidentity.aws.AwsCredentialKey;
 import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.FileTokenSource;
 import io.workloadidentity.core.TokenSource;
+import io.workloadidentity.core.internal.Endpoints;
 import io.workloadidentity.core.internal.Listeners;
+import io.workloadidentity.core.internal.NonProxyHosts;
 import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.Shared;
 import io.workloadidentity.core.internal.Threads;
@@ -13,6 +15,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -139,13 +142,9 @@ public final class AwsSession implements AutoCloseable {
     URI endpoint = s.endpoint() != null ? s.endpoint() : AwsSettings.defaultEndpoint(region);
     UrlConnectionHttpClient.Builder http = UrlConnectionHttpClient.builder()
         .connectionTimeout(s.connectTimeout())
-        .socketTimeout(s.readTimeout());
-    if ("http".equalsIgnoreCase(endpoint.getScheme())) {
-      // Plain http is allowed to loopback because the token never crosses the network, and elsewhere
-      // only by explicit opt-in: a proxy from the JVM's settings would see the token in clear.
-      http.proxyConfiguration(ProxyConfiguration.builder()
-          .useSystemPropertyValues(false).useEnvironmentVariablesValues(false).build());
-    }
+        .socketTimeout(s.readTimeout())
+        .proxyConfiguration(proxyFor(endpoint, NonProxyHosts.parse(System.getProperty("http.nonProxyHosts"),
+            System.getenv("NO_PROXY"), System.getenv("no_proxy"))));
     return StsClient.builder()
         .region(region)
         .endpointOverride(endpoint)
@@ -154,6 +153,27 @@ public final class AwsSession implements AutoCloseable {
         .httpClientBuilder(http)
         .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(s.exchangeTimeout()))
         .build();
+  }
+
+  /**
+   * The STS client's proxy settings, decided once for its one endpoint. Plain http (loopback, or
+   * elsewhere by explicit opt-in) and loopback never go through a proxy: it would see the token in
+   * clear. Whether an exempt-host setting ({@code http.nonProxyHosts}, {@code NO_PROXY}) covers the
+   * endpoint is decided here, linearly: the SDK's client would match each entry as a regular
+   * expression against the host on every request, and those settings are not trusted text.
+   * Otherwise the SDK takes the proxy from the JVM's settings and the environment, as usual.
+   *
+   * @param endpoint the STS endpoint
+   * @param exempt the hosts the proxy settings exempt
+   * @return the configuration for the SDK's url-connection client
+   */
+  static ProxyConfiguration proxyFor(URI endpoint, NonProxyHosts exempt) {
+    String host = endpoint.getHost();
+    boolean direct = "http".equalsIgnoreCase(endpoint.getScheme()) || host == null || Endpoints.isLoopback(host)
+        || exempt.matches(host);
+    return direct
+        ? ProxyConfiguration.builder().useSystemPropertyValues(false).useEnvironmentVariablesValues(false).build()
+        : ProxyConfiguration.builder().nonProxyHosts(Set.of()).build();
   }
 
   /**
