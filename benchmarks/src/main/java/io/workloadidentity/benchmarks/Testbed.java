@@ -186,6 +186,24 @@ public final class Testbed implements AutoCloseable {
   }
 
   /**
+   * The projected token file (the kubelet's layout).
+   *
+   * @return the {@code token} symlink both providers read
+   */
+  public Path tokenFile() {
+    return volume.tokenFile();
+  }
+
+  /**
+   * The gcloud-style {@code external_account} file (Google only).
+   *
+   * @return its path, or {@code null} for the other clouds
+   */
+  public Path gcpConfig() {
+    return gcpConfig;
+  }
+
+  /**
    * The token requests the endpoint received so far (failed ones included).
    *
    * @return the count

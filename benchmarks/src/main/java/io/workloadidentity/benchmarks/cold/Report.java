@@ -1,0 +1,34 @@
+package io.workloadidentity.benchmarks.cold;
+
+/**
+ * What every cold-start main prints when it has its first credential, for {@code ColdStart} to read:
+ * one line {@code first-credential <built-ms> <first-ms> <threads>}, the milliseconds from entering
+ * {@code main} to the provider being built and to the first credential, and the live threads then.
+ */
+final class Report {
+  private Report() {}
+
+  static long start() {
+    return System.nanoTime();
+  }
+
+  static void done(long start, long built, Object credential) {
+    long now = System.nanoTime();
+    if (credential == null) {
+      throw new IllegalStateException("no credential");
+    }
+    System.out.println("first-credential " + (built - start) / 1_000_000.0 + " " + (now - start) / 1_000_000.0 + " "
+        + Thread.activeCount());
+    System.out.flush();
+    // Do not wait for the providers' threads: the measure ends at the first credential.
+    Runtime.getRuntime().halt(0);
+  }
+
+  static String property(String name) {
+    String v = System.getProperty(name);
+    if (v == null) {
+      throw new IllegalArgumentException("-D" + name + " is required");
+    }
+    return v;
+  }
+}
