@@ -25,9 +25,10 @@ import java.util.stream.Stream;
  * closure ({@link Closures}) and the cold-start classes on the class path, against the testkit
  * endpoints this process serves. Runs are interleaved (every variant once, then again, ...) so that
  * the machine's noise spreads over all; the median is reported. The time is from just before {@code
- * ProcessBuilder.start()} to the child's line saying it has the credential (the child then halts
- * without waiting for its threads). One more run per variant with {@code -Xlog:class+load} counts the
- * classes loaded.
+ * ProcessBuilder.start()} to the child having the credential, on the machine-wide monotonic clock
+ * ({@code System.nanoTime()}, passed as {@code -Dbench.t0}), split at {@code main}; the child then
+ * halts without waiting for its threads. One more run per variant with {@code -Xlog:class+load}
+ * counts the classes loaded.
  *
  * <p>Each child trusts the testkit CA through {@code -Djavax.net.ssl.trustStore}, the same for ours
  * and the peer. AWS's fake STS is plain HTTP (no TLS set-up in either); Entra and Google are HTTPS.
@@ -45,6 +46,8 @@ public final class ColdStart {
     final List<double[]> runs = new ArrayList<>();
     int classes;
     int jdkClasses;
+    /** Classes loaded per package group (the first three name segments). */
+    Map<String, Integer> groups = new LinkedHashMap<>();
 
     Variant(Cloud cloud, String label, String main, String closure, String... flags) {
       this.cloud = cloud;
@@ -132,6 +135,9 @@ public final class ColdStart {
           List<String> loaded = lines.filter(l -> l.contains(" source: ")).toList();
           v.classes = loaded.size();
           v.jdkClasses = (int) loaded.stream().filter(l -> l.contains("source: jrt:/") || l.contains("shared objects file")).count();
+          for (String l : loaded) {
+            v.groups.merge(group(l), 1, Integer::sum);
+          }
         }
       }
     } finally {
@@ -140,9 +146,10 @@ public final class ColdStart {
 
     StringBuilder md = new StringBuilder("### Cold start: JVM start to first credential (median of ").append(runs)
         .append(" interleaved runs per variant)\n\n")
-        .append("| Cloud | ours / peer (trimmed like ours) | ours / peer (default dependencies) | variant | total ms"
-            + " | in main: build ms | in main: first credential ms | classes loaded (of them JDK) | threads at first credential |\n")
-        .append("|---|---|---|---|---|---|---|---|---|\n");
+        .append("| Cloud | ours / peer (trimmed like ours) | ours / peer (default dependencies) | variant"
+            + " | launch → first credential, ms | launch → main | main → built | main → first credential"
+            + " | launch → process exit | classes loaded (of them JDK) | threads at first credential |\n")
+        .append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Cloud cloud : Cloud.values()) {
       Variant ours = find(variants, cloud, "ours");
       Variant trimmed = find(variants, cloud, "peer, trimmed like ours");
@@ -155,17 +162,46 @@ public final class ColdStart {
         md.append("| ").append(first ? cloud.name() : "").append(" | ")
             .append(first ? SideBySide.ratio(ours.median(0), trimmed.median(0)) : "").append(" | ")
             .append(first ? SideBySide.ratio(ours.median(0), full.median(0)) : "").append(" | ")
-            .append(v.label).append(" | ").append(fmt(v.median(0))).append(" | ").append(fmt(v.median(1))).append(" | ")
-            .append(fmt(v.median(2))).append(" | ").append(v.classes).append(" (").append(v.jdkClasses).append(") | ")
+            .append(v.label).append(" | ").append(fmt(v.median(0))).append(" | ").append(fmt(v.median(4))).append(" | ")
+            .append(fmt(v.median(1))).append(" | ").append(fmt(v.median(2))).append(" | ").append(fmt(v.median(5))).append(" | ").append(v.classes).append(" (").append(v.jdkClasses).append(") | ")
             .append(fmt(v.median(3))).append(" |\n");
         first = false;
       }
+    }
+    md.append('\n');
+    md.append("Classes our first credential loads beyond the trimmed peer's, by package (from `-Xlog:class+load`):\n\n")
+        .append("| Cloud | more in ours (package: classes) | more in the peer |\n|---|---|---|\n");
+    for (Cloud cloud : Cloud.values()) {
+      Variant ours = find(variants, cloud, "ours");
+      Variant trimmed = find(variants, cloud, "peer, trimmed like ours");
+      md.append("| ").append(cloud).append(" | ").append(difference(ours.groups, trimmed.groups)).append(" | ")
+          .append(difference(trimmed.groups, ours.groups)).append(" |\n");
     }
     md.append('\n');
     System.out.print(md);
     if (args.length > 2) {
       Files.writeString(Path.of(args[2]), md);
     }
+  }
+
+  /** {@code io.workloadidentity.core} from a class-load log line naming {@code io.workloadidentity.core.internal.Entry}. */
+  static String group(String logLine) {
+    int end = logLine.indexOf(" source: ");
+    int start = logLine.lastIndexOf(' ', end - 1) + 1;
+    String[] parts = logLine.substring(start, end).split("\\.");
+    int n = Math.min(3, Math.max(1, parts.length - 1));
+    return String.join(".", Arrays.copyOf(parts, n));
+  }
+
+  /** The groups where {@code a} loads more classes than {@code b}, largest first, at most eight. */
+  static String difference(Map<String, Integer> a, Map<String, Integer> b) {
+    return a.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - b.getOrDefault(e.getKey(), 0)))
+        .filter(e -> e.getValue() > 0)
+        .sorted((x, y) -> y.getValue() - x.getValue())
+        .limit(8)
+        .map(e -> e.getKey() + ": " + e.getValue())
+        .reduce((x, y) -> x + ", " + y).orElse("");
   }
 
   private static Variant find(List<Variant> variants, Cloud cloud, String label) {
@@ -176,7 +212,10 @@ public final class ColdStart {
     return String.format(Locale.ROOT, "%.0f", v);
   }
 
-  /** One child JVM: {total ms, build ms, first-credential ms (both from main entry), threads}. */
+  /**
+   * One child JVM: {launch to first credential, main to built, main to first credential, threads,
+   * launch to main, launch to process exit}, in milliseconds.
+   */
   private static double[] run(Variant v, Path closures, String classes, List<String> props, Path classLog, Path work)
       throws Exception {
     List<String> cmd = new ArrayList<>();
@@ -193,6 +232,8 @@ public final class ColdStart {
     pb.environment().keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("AZURE_") || k.startsWith("GOOGLE_")
         || k.startsWith("GCE_") || k.startsWith("JAVA_TOOL_OPTIONS") || k.startsWith("JDK_JAVA_OPTIONS"));
     long t0 = System.nanoTime();
+    cmd.add(cmd.size() - 1, "-Dbench.t0=" + t0);
+    pb.command(cmd);
     Process p = pb.start();
     CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
       try (InputStream in = p.getInputStream()) {
@@ -212,9 +253,10 @@ public final class ColdStart {
     String report = out.lines().filter(l -> l.startsWith("first-credential ")).findFirst().orElseThrow(() ->
         new IllegalStateException(v.main + " (" + v.label + ") printed no credential; see "
             + work.resolve("stderr-" + v.main + ".txt")));
-    // The child prints the line and halts at once; the end of its output is the end of the measure.
-    double total = (System.nanoTime() - t0) / 1e6;
+    double untilExit = (System.nanoTime() - t0) / 1e6;
     String[] f = report.split(" ");
-    return new double[] {total, Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3])};
+    // {launch -> first credential, build (in main), first credential (in main), threads, launch -> main, launch -> exit}
+    return new double[] {Double.parseDouble(f[5]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+        Double.parseDouble(f[3]), Double.parseDouble(f[4]), untilExit};
   }
 }

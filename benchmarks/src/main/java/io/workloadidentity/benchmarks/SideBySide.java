@@ -111,6 +111,12 @@ public final class SideBySide {
             + " | ours: p50 / p99 / max call | peer: p50 / p99 / max call | calls ≥ 100 ms, ours / peer"
             + " | caller errors, ours / peer |\n")
         .append("|---|---|---|---|---|---|---|---|\n");
+    // The harness alone: eight callers of a read that does nothing. On a shared 2-core machine its
+    // max (a caller descheduled mid-call) is the floor under every provider's max.
+    Run control = drive(Testbed.subject(() -> Boolean.TRUE, () -> {}), 10_000, null);
+    md.append("| control: a read that returns a constant | | | | ").append(control.latencies()).append(" | | ")
+        .append(control.slow()).append(" | ").append(control.errors).append(" |\n");
+    progress("contention control: " + control);
     for (Cloud cloud : clouds) {
       Run ours = contention(cloud, true);
       Run peer = contention(cloud, false);
@@ -213,12 +219,14 @@ public final class SideBySide {
     md.append("### Outage: every token request answers 503 for ").append(outage.toSeconds())
         .append(" s from the first refresh attempt (").append(CALLERS).append(" callers)\n\n")
         .append("| Cloud | requests during the outage, ours / peer | ours: requests | peer: requests"
-            + " | caller errors, ours / peer | longest call, ours / peer |\n|---|---|---|---|---|---|\n");
+            + " | ours: cache attempts (backoff steps) | caller errors, ours / peer | longest call, ours / peer |\n")
+        .append("|---|---|---|---|---|---|---|\n");
     for (Cloud cloud : clouds) {
       Run ours = outage(cloud, true);
       Run peer = outage(cloud, false);
       md.append("| ").append(cloud).append(" | ").append(ratio(ours.requests, peer.requests)).append(" | ")
-          .append(ours.requests).append(" | ").append(peer.requests).append(" | ").append(ours.errors).append(" / ")
+          .append(ours.requests).append(" | ").append(peer.requests).append(" | ").append(ours.attempts).append(" | ")
+          .append(ours.errors).append(" / ")
           .append(peer.errors).append(" | ").append(time(ours.histogram.max())).append(" / ")
           .append(time(peer.histogram.max())).append(" |\n");
       progress("outage " + cloud + ": ours " + ours + ", peer " + peer);
@@ -239,12 +247,15 @@ public final class SideBySide {
         bed.endpoint().faults().failAlways(Fault.serverError(503));
         bed.endpoint().clearRequests();
         AtomicInteger during = new AtomicInteger(-1);
+        AtomicInteger attempts = new AtomicInteger(-1);
+        int attemptsBefore = bed.oursAttempts();
         CountDownLatch over = new CountDownLatch(1);
         Run run = drive(subject, -1, callersStarted -> {
           // The first refresh attempt starts the outage; it ends `outage` later, the run RECOVERY after.
           bed.endpoint().takeRequest(Duration.ofSeconds(120));
           timer.schedule(() -> {
             during.set(bed.tokenRequests());
+            attempts.set(bed.oursAttempts() - attemptsBefore);
             bed.endpoint().faults().clear();
           }, outage.toMillis(), TimeUnit.MILLISECONDS);
           timer.schedule(over::countDown, outage.plus(RECOVERY).toMillis(), TimeUnit.MILLISECONDS);
@@ -253,6 +264,7 @@ public final class SideBySide {
           }
         });
         run.requests = during.get();
+        run.attempts = attempts.get();
         return run;
       } finally {
         timer.shutdownNow();
@@ -332,6 +344,7 @@ public final class SideBySide {
     final LatencyHistogram histogram = new LatencyHistogram();
     int errors;
     int requests;
+    int attempts;
 
     long slow() {
       return histogram.countAtLeast(100_000_000L);
@@ -352,7 +365,10 @@ public final class SideBySide {
       return ours == 0 ? "1 (both 0)" : "∞ (peer 0)";
     }
     double r = ours / peer;
-    return "**" + String.format(Locale.ROOT, r >= 1 ? "%.2f" : "%.3f", r) + "×**";
+    // Two significant digits below 0.1, so that 0.00024× does not print as 0.000×.
+    String text = r >= 1 ? String.format(Locale.ROOT, "%.2f", r) : r >= 0.1 ? String.format(Locale.ROOT, "%.3f", r)
+        : new java.math.BigDecimal(r).round(new java.math.MathContext(2)).toPlainString();
+    return "**" + text + "×**";
   }
 
   static String num(double v) {

@@ -14,6 +14,7 @@ import com.google.auth.oauth2.ExternalAccountCredentials;
 import com.google.auth.oauth2.IdentityPoolCredentials;
 import io.workloadidentity.aws.AwsWebIdentityCredentialsProvider;
 import io.workloadidentity.azure.AzureWorkloadIdentityCredential;
+import io.workloadidentity.core.CredentialCache;
 import io.workloadidentity.core.Environment;
 import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.gcp.GcpWorkloadIdentityCredentials;
@@ -34,6 +35,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -80,6 +82,14 @@ public final class Testbed implements AutoCloseable {
   private final HttpClient azureHttp;
   private final HttpTransportFactory gcpTransport;
   private final Path gcpConfig;
+  /** Exchanges our providers started (first loads, refreshes, retries): one per backoff step. */
+  private final AtomicInteger oursAttempts = new AtomicInteger();
+  private final CredentialCache.Listener<Object> counting = new CredentialCache.Listener<>() {
+    @Override
+    public void onExchangeStarted(Object key) {
+      oursAttempts.incrementAndGet();
+    }
+  };
 
   private Testbed(Cloud cloud, Duration lifetime) throws IOException {
     this.cloud = cloud;
@@ -204,6 +214,16 @@ public final class Testbed implements AutoCloseable {
   }
 
   /**
+   * The exchanges our providers of this testbed started so far, each one cache attempt (first load,
+   * refresh or retry after a backoff step), from their listener's {@code onExchangeStarted}.
+   *
+   * @return the count
+   */
+  public int oursAttempts() {
+    return oursAttempts.get();
+  }
+
+  /**
    * The token requests the endpoint received so far (failed ones included).
    *
    * @return the count
@@ -232,21 +252,22 @@ public final class Testbed implements AutoCloseable {
         AwsWebIdentityCredentialsProvider provider = AwsWebIdentityCredentialsProvider.builder()
             .environment(Environment.of(Map.of()))
             .roleArn(AWS_ROLE).tokenFile(volume.tokenFile()).region("us-west-2")
-            .stsEndpoint(((FakeAwsSts) endpoint).endpoint()).refreshPolicy(p).build();
+            .stsEndpoint(((FakeAwsSts) endpoint).endpoint()).refreshPolicy(p).listener(counting).build();
         return subject(provider::resolveCredentials, provider::close);
       }
       case AZURE: {
         AzureWorkloadIdentityCredential credential = AzureWorkloadIdentityCredential.builder()
             .environment(Environment.of(Map.of()))
             .tenantId(TENANT).clientId(CLIENT).authorityHost(AZURE_AUTHORITY).instanceDiscovery(false)
-            .tokenFile(volume.tokenFile()).httpClient(azureHttp).refreshPolicy(p).build();
+            .tokenFile(volume.tokenFile()).httpClient(azureHttp).refreshPolicy(p).listener(counting).build();
         TokenRequestContext request = new TokenRequestContext().addScopes(AZURE_SCOPE);
         return subject(() -> credential.getTokenSync(request), credential::close);
       }
       default: {
         GcpWorkloadIdentityCredentials credentials = GcpWorkloadIdentityCredentials.builder()
             .environment(Environment.of(Map.of()))
-            .credentialsFile(gcpConfig).httpTransportFactory(gcpTransport).refreshPolicy(p).build();
+            .credentialsFile(gcpConfig).httpTransportFactory(gcpTransport).refreshPolicy(p).listener(counting)
+            .build();
         return subject(() -> credentials.getRequestMetadata(GCP_RESOURCE), credentials::close);
       }
     }
