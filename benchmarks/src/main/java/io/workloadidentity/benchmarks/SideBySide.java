@@ -53,6 +53,7 @@ public final class SideBySide {
   private static final Duration MSAL_MARGIN = Duration.ofMinutes(5);
   private static final Duration OUTAGE_LIFETIME = Duration.ofSeconds(45);
   private static final Duration RECOVERY = Duration.ofSeconds(5);
+  private static final int SLOW_KEPT = 256;
 
   private final Duration lifetime = Duration.ofSeconds(Long.getLong("bench.lifetime", 15));
   private final int cycles = Integer.getInteger("bench.cycles", 3);
@@ -108,7 +109,8 @@ public final class SideBySide {
         .append(" ms endpoint latency, ").append(lifetime.toSeconds()).append(" s lifetime, ").append(cycles)
         .append(" cycles)\n\n")
         .append("| Cloud | requests per cycle, ours / peer | ours: requests per cycle | peer: requests per cycle"
-            + " | ours: p50 / p99 / max call | peer: p50 / p99 / max call | calls ≥ 100 ms, ours / peer"
+            + " | ours: p50 / p99 / max call | peer: p50 / p99 / max call"
+            + " | calls ≥ 100 ms, ours / peer (of them during a token request)"
             + " | caller errors, ours / peer |\n")
         .append("|---|---|---|---|---|---|---|---|\n");
     // The harness alone: eight callers of a read that does nothing. On a shared 2-core machine its
@@ -124,7 +126,8 @@ public final class SideBySide {
       double p = peer.requests / (double) cycles;
       md.append("| ").append(cloud).append(" | ").append(ratio(o, p)).append(" | ").append(num(o)).append(" | ")
           .append(num(p)).append(" | ").append(ours.latencies()).append(" | ").append(peer.latencies()).append(" | ")
-          .append(ours.slow()).append(" / ").append(peer.slow()).append(" | ")
+          .append(ours.slow()).append(" (").append(ours.slowNearRequest).append(") / ").append(peer.slow()).append(" (")
+          .append(peer.slowNearRequest).append(") | ")
           .append(ours.errors).append(" / ").append(peer.errors).append(" |\n");
       progress("contention " + cloud + ": ours " + ours + ", peer " + peer);
     }
@@ -144,6 +147,7 @@ public final class SideBySide {
         long runMillis = (long) ((cycles + 0.5) * cycle);
         Run run = drive(subject, runMillis, null);
         run.requests = bed.tokenRequests() - before;
+        run.attribute(bed.tokenRequestTimes());
         return run;
       } finally {
         subject.close();
@@ -290,6 +294,9 @@ public final class SideBySide {
     CountDownLatch start = new CountDownLatch(1);
     LatencyHistogram[] histograms = new LatencyHistogram[CALLERS];
     int[] errors = new int[CALLERS];
+    // Wall-clock start and end of the first calls of 100 ms or more, to set them beside token requests.
+    long[][] slow = new long[CALLERS][2 * SLOW_KEPT];
+    int[] slowCount = new int[CALLERS];
     Thread[] threads = new Thread[CALLERS];
     for (int i = 0; i < CALLERS; i++) {
       int me = i;
@@ -310,6 +317,12 @@ public final class SideBySide {
           }
           long end = System.nanoTime();
           h.record(end - now);
+          if (end - now >= 100_000_000L && slowCount[me] < SLOW_KEPT) {
+            long wall = System.currentTimeMillis();
+            slow[me][2 * slowCount[me]] = wall - (end - now) / 1_000_000;
+            slow[me][2 * slowCount[me] + 1] = wall;
+            slowCount[me]++;
+          }
           now = end;
         }
       }, "caller-" + i);
@@ -335,6 +348,9 @@ public final class SideBySide {
     for (int i = 0; i < CALLERS; i++) {
       run.histogram.add(histograms[i]);
       run.errors += errors[i];
+      for (int k = 0; k < slowCount[i]; k++) {
+        run.slowCalls.add(new long[] {slow[i][2 * k], slow[i][2 * k + 1]});
+      }
     }
     return run;
   }
@@ -345,6 +361,21 @@ public final class SideBySide {
     int errors;
     int requests;
     int attempts;
+    /** The first {@link #SLOW_KEPT} calls per caller of 100 ms or more: {start, end} wall-clock ms. */
+    final List<long[]> slowCalls = new ArrayList<>();
+    /** How many of {@link #slowCalls} overlap a token request (its arrival ± 0.5 s, plus the added latency). */
+    int slowNearRequest;
+
+    void attribute(List<Long> requestTimes) {
+      for (long[] c : slowCalls) {
+        for (long t : requestTimes) {
+          if (c[1] >= t - 500 && c[0] <= t + LATENCY.toMillis() + 500) {
+            slowNearRequest++;
+            break;
+          }
+        }
+      }
+    }
 
     long slow() {
       return histogram.countAtLeast(100_000_000L);

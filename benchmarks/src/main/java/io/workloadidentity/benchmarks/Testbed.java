@@ -224,6 +224,27 @@ public final class Testbed implements AutoCloseable {
   }
 
   /**
+   * When the endpoint received each token request so far.
+   *
+   * @return epoch milliseconds, oldest first
+   */
+  public java.util.List<Long> tokenRequestTimes() {
+    java.util.List<io.workloadidentity.testkit.ReceivedRequest> r;
+    switch (cloud) {
+      case AWS:
+        r = ((FakeAwsSts) endpoint).assumeRoleRequests();
+        break;
+      case AZURE:
+        r = endpoint.requests(FakeEntraId.tokenPath(TENANT));
+        break;
+      default:
+        r = endpoint.requests(FakeGcp.STS_PATH);
+        break;
+    }
+    return r.stream().map(q -> q.receivedAt().toEpochMilli()).toList();
+  }
+
+  /**
    * The token requests the endpoint received so far (failed ones included).
    *
    * @return the count
