@@ -61,7 +61,7 @@ class CredentialCacheRaceTest {
         .clock(clock).scheduler(scheduler).executor(Runnable::run).build());
     assertThat(cache.get("k")).isEqualTo("k-1");
     for (int cycle = 2; cycle <= 6; cycle++) {
-      scheduler.advance(Duration.ofMinutes(50)); // past the refresh point (47 to 49 min), nobody reads
+      scheduler.advance(Duration.ofMinutes(52)); // past the refresh point (45 to 51 min), nobody reads
       assertThat(exchanges).as("background refresh %d", cycle).hasValue(cycle);
       State<String> s = cache.stateOf("k");
       assertThat(s).isInstanceOf(State.Fresh.class);

@@ -31,9 +31,11 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeoutException;
@@ -76,6 +78,8 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
 
   private final java.net.http.HttpClient client;
   private final ThreadPoolExecutor executor;
+  /** Every thread the executor started, joined by {@link #close()}. */
+  private final Queue<Thread> started = new ConcurrentLinkedQueue<>();
   private final Duration readTimeout;
   private final Duration deadline;
   private final String authorityHost;
@@ -99,6 +103,8 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
     this.executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
       Thread t = new Thread(r, "workload-identity-azure-http-" + id + "-" + threads.incrementAndGet());
       t.setDaemon(true);
+      started.removeIf(old -> !old.isAlive()); // only the live ones are worth joining
+      started.add(t);
       return t;
     });
     java.net.http.HttpClient.Builder b = java.net.http.HttpClient.newBuilder()
@@ -272,6 +278,15 @@ public final class JdkTransport implements HttpClient, AutoCloseable {
         selector.join(CLOSE_WAIT_MILLIS);
       }
       executor.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      // A pool counts as terminated once its last worker has left its task loop, a moment before
+      // that thread ends: join them, so that close() returns with no thread of ours left.
+      for (Thread t : started) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          break;
+        }
+        t.join(left);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
