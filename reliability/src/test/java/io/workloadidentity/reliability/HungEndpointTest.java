@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * deadline far away) returns within the cache's close wait, releasing the caller that waited.
  */
 @Tag("reliability")
+@Order(5)
 @ExtendWith(SecretLeakGuard.class)
 class HungEndpointTest {
   static final Table TABLE = Table.of("5. Hung endpoint: first load, then close()", "cloud", "exchange deadline (ms)",

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * reach); the first attempt after the outage recovers, within one backoff step and before the hard expiry.
  */
 @Tag("reliability")
+@Order(1)
 @ExtendWith(SecretLeakGuard.class)
 class OutageTest {
   static final Table TABLE = Table.of("1. Outages at the refresh point", "cloud", "fault", "outage (% of remaining)",

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,6 +30,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * garbage collection (descriptors of unreachable objects).
  */
 @Tag("reliability")
+@Order(7)
 @ExtendWith(SecretLeakGuard.class)
 class ResourceHygieneTest {
   static final Table TABLE = Table.of("7. Resource hygiene", "credential", "create/use/close cycles",

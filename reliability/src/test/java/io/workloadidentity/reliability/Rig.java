@@ -39,6 +39,7 @@ abstract class Rig implements AutoCloseable {
   static final Duration LIFETIME = Duration.ofHours(1);
 
   static {
+    Leaks.install(); // before anything logs
     // The testkit CA signs every fake's certificate: the SDKs' default HTTP stacks (the JDK's) must trust it.
     try (FakeEntraId trustSource = FakeEntraId.start()) {
       SSLContext.setDefault(trustSource.sslContext());
@@ -78,6 +79,9 @@ abstract class Rig implements AutoCloseable {
   /** The library's credential object of one cloud, read the way that cloud's SDK reads it. */
   interface Client extends AutoCloseable {
     Cred read() throws Exception;
+
+    /** The library's object itself (what a user may log: its {@code toString()} is scanned for secrets). */
+    Object target();
 
     @Override
     void close();
@@ -222,6 +226,11 @@ abstract class Rig implements AutoCloseable {
         }
 
         @Override
+        public Object target() {
+          return p;
+        }
+
+        @Override
         public void close() {
           p.close();
         }
@@ -291,6 +300,11 @@ abstract class Rig implements AutoCloseable {
         }
 
         @Override
+        public Object target() {
+          return c;
+        }
+
+        @Override
         public void close() {
           c.close();
         }
@@ -355,6 +369,11 @@ abstract class Rig implements AutoCloseable {
         public Cred read() throws IOException {
           String bearer = c.getRequestMetadata(API).get("Authorization").get(0);
           return new Cred(bearer.substring("Bearer ".length()), null);
+        }
+
+        @Override
+        public Object target() {
+          return c;
         }
 
         @Override

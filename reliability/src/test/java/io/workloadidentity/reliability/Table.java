@@ -17,6 +17,15 @@ import java.util.Set;
  */
 final class Table {
   private static final Set<String> STARTED = ConcurrentHashMap.newKeySet();
+  private static final Path FILE = Path.of(System.getProperty("reliability.figures", "target/reliability/figures.md"));
+
+  static {
+    try {
+      Files.deleteIfExists(FILE); // one run's figures: this JVM's
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not remove the figures of the previous run, " + FILE, e);
+    }
+  }
   private final String title;
   private final List<String> columns;
 
@@ -48,13 +57,11 @@ final class Table {
     }
     md.append(line).append('\n');
     System.out.println("[reliability] " + title + ": " + line);
-    String file = System.getProperty("reliability.figures", "target/reliability/figures.md");
     try {
-      Path p = Path.of(file);
-      Files.createDirectories(p.toAbsolutePath().getParent());
-      Files.writeString(p, md, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.createDirectories(FILE.toAbsolutePath().getParent());
+      Files.writeString(FILE, md, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
-      throw new UncheckedIOException("Could not append the figures to " + file, e);
+      throw new UncheckedIOException("Could not append the figures to " + FILE, e);
     }
   }
 }
