@@ -93,6 +93,10 @@ final class Recorder implements CredentialCache.Listener<Object> {
     return rotations.size();
   }
 
+  synchronized boolean rotatedTo(String token) {
+    return rotations.stream().anyMatch(t -> t.value().equals(token));
+  }
+
   /** Waits (at most {@code deadline}) until every exchange that started has an outcome. */
   void settle(Duration deadline) throws InterruptedException {
     await(() -> outcomes.size() >= starts.size(), deadline, "every started exchange to end");

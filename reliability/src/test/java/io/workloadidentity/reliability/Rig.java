@@ -146,6 +146,16 @@ abstract class Rig implements AutoCloseable {
 
   abstract Client open(Options o);
 
+  /** The projected token the last exchange request presented (empty string when there was none). */
+  final String lastPresented() {
+    java.util.List<io.workloadidentity.testkit.ReceivedRequest> r = exchangeRequests();
+    return r.isEmpty() ? "" : r.get(r.size() - 1).form().getOrDefault(tokenField(), "");
+  }
+
+  abstract java.util.List<io.workloadidentity.testkit.ReceivedRequest> exchangeRequests();
+
+  abstract String tokenField();
+
   /** Environment variables that make {@code WorkloadIdentity.detect} find this cloud. */
   abstract Map<String, String> environment();
 
@@ -194,6 +204,16 @@ abstract class Rig implements AutoCloseable {
     @Override
     int exchanges() {
       return sts.assumeRoleRequests().size();
+    }
+
+    @Override
+    java.util.List<io.workloadidentity.testkit.ReceivedRequest> exchangeRequests() {
+      return sts.assumeRoleRequests();
+    }
+
+    @Override
+    String tokenField() {
+      return "WebIdentityToken";
     }
 
     @Override
@@ -270,6 +290,16 @@ abstract class Rig implements AutoCloseable {
     }
 
     @Override
+    java.util.List<io.workloadidentity.testkit.ReceivedRequest> exchangeRequests() {
+      return entra.requests(FakeEntraId.tokenPath(TENANT));
+    }
+
+    @Override
+    String tokenField() {
+      return "client_assertion";
+    }
+
+    @Override
     Client open(Options o) {
       AzureWorkloadIdentityCredential.Builder b = AzureWorkloadIdentityCredential.builder()
           .environment(Environment.of(Map.of())).tenantId(TENANT).clientId(CLIENT)
@@ -340,6 +370,16 @@ abstract class Rig implements AutoCloseable {
     @Override
     int exchanges() {
       return gcp.requests(FakeGcp.STS_PATH).size();
+    }
+
+    @Override
+    java.util.List<io.workloadidentity.testkit.ReceivedRequest> exchangeRequests() {
+      return gcp.requests(FakeGcp.STS_PATH);
+    }
+
+    @Override
+    String tokenField() {
+      return "subject_token";
     }
 
     @Override
