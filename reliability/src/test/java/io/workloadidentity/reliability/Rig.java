@@ -95,6 +95,13 @@ abstract class Rig implements AutoCloseable {
     TokenSource tokenSource;
     Path tokenFile;
     boolean useClock = true;
+    String endpoint;
+
+    /** Another token endpoint (a base URL) instead of the fake's. */
+    Options endpoint(String url) {
+      endpoint = url;
+      return this;
+    }
 
     Options policy(RefreshPolicy p) {
       policy = p;
@@ -219,7 +226,8 @@ abstract class Rig implements AutoCloseable {
     @Override
     Client open(Options o) {
       AwsWebIdentityCredentialsProvider.Builder b = AwsWebIdentityCredentialsProvider.builder()
-          .environment(Environment.of(Map.of())).roleArn(ROLE).region("us-west-2").stsEndpoint(sts.endpoint());
+          .environment(Environment.of(Map.of())).roleArn(ROLE).region("us-west-2")
+          .stsEndpoint(o.endpoint != null ? URI.create(o.endpoint) : sts.endpoint());
       if (o.tokenSource != null) {
         b.tokenSource(o.tokenSource);
       } else {
@@ -303,7 +311,7 @@ abstract class Rig implements AutoCloseable {
     Client open(Options o) {
       AzureWorkloadIdentityCredential.Builder b = AzureWorkloadIdentityCredential.builder()
           .environment(Environment.of(Map.of())).tenantId(TENANT).clientId(CLIENT)
-          .authorityHost(entra.authorityHost()).instanceDiscovery(false);
+          .authorityHost(o.endpoint != null ? o.endpoint : entra.authorityHost()).instanceDiscovery(false);
       if (o.tokenSource != null) {
         b.tokenSource(o.tokenSource);
       } else {
@@ -385,7 +393,8 @@ abstract class Rig implements AutoCloseable {
     @Override
     Client open(Options o) {
       GcpWorkloadIdentityCredentials.Builder b = GcpWorkloadIdentityCredentials.builder()
-          .environment(Environment.of(Map.of())).audience(audience).stsEndpoint(gcp.stsUrl());
+          .environment(Environment.of(Map.of())).audience(audience)
+          .stsEndpoint(o.endpoint != null ? o.endpoint + FakeGcp.STS_PATH : gcp.stsUrl());
       if (o.tokenSource != null) {
         b.tokenSource(o.tokenSource);
       } else {
