@@ -25,6 +25,8 @@ final class Callers implements AutoCloseable {
   final AtomicInteger reads = new AtomicInteger();
   final AtomicLong maxNanos = new AtomicLong();
   final Queue<Throwable> errors = new ConcurrentLinkedQueue<>();
+  /** Credentials handed out already expired by the injected clock (also counted in {@link #errors}). */
+  final AtomicInteger expired = new AtomicInteger();
 
   Callers(int threads, Clock clock) {
     this.threads = threads;
@@ -49,6 +51,7 @@ final class Callers implements AutoCloseable {
           try {
             Rig.Cred c = client.read();
             if (c.expiresAt != null && !c.expiresAt.isAfter(clock.instant())) {
+              expired.incrementAndGet();
               errors.add(new AssertionError("an expired credential was handed out"));
             }
           } catch (Exception | Error e) {
@@ -82,6 +85,7 @@ final class Callers implements AutoCloseable {
     reads.set(0);
     maxNanos.set(0);
     errors.clear();
+    expired.set(0);
   }
 
   @Override

@@ -416,8 +416,9 @@ abstract class Rig implements AutoCloseable {
       return new Client() {
         @Override
         public Cred read() throws IOException {
-          String bearer = c.getRequestMetadata(API).get("Authorization").get(0);
-          return new Cred(bearer.substring("Bearer ".length()), null);
+          String token = c.getRequestMetadata(API).get("Authorization").get(0).substring("Bearer ".length());
+          // google-auth's metadata carries no expiry: the fake knows when the token it issued expires.
+          return new Cred(token, gcp.tokenInfo(token).map(FakeGcp.IssuedToken::expiresAt).orElse(null));
         }
 
         @Override
