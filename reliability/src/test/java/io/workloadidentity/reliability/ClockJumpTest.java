@@ -66,6 +66,24 @@ class ClockJumpTest {
     }
   }
 
+  /**
+   * An endpoint reporting a ten-year credential: the library caps it at the policy's maximum lifetime (12 h by
+   * default), so that a clock 13 h on refreshes instead of serving a credential the cloud may have revoked.
+   */
+  @ParameterizedTest
+  @EnumSource(Cloud.class)
+  void aTenYearExpiryIsCappedAtTheMaximumLifetime(Cloud cloud) throws Exception {
+    Warmup.cloud(cloud);
+    try (Rig rig = cloud.start(dir, Duration.ofDays(3650)); Callers callers = new Callers(Profile.OUTAGE_CALLERS, rig.clock)) {
+      Recorder rec = new Recorder(rig.clock);
+      try (Rig.Client client = rig.open(new Rig.Options().listener(rec).exchangeTimeout(Duration.ofSeconds(10)))) {
+        Warmup.load(rig, client, rec, Duration.ofSeconds(60));
+        jump(rig, callers, client, rec, "ten-year expiry, clock +13 h (cap 12 h)", 1, () ->
+            rig.clock.set(lastSuccess(rec).plus(Duration.ofHours(13))));
+      }
+    }
+  }
+
   private static Instant lastSuccess(Recorder rec) {
     return rec.outcomes().stream().filter(o -> !o.failed()).reduce((a, b) -> b).orElseThrow().at;
   }

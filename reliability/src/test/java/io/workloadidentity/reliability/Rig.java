@@ -54,13 +54,18 @@ abstract class Rig implements AutoCloseable {
     GCP;
 
     Rig start(Path dir) {
+      return start(dir, LIFETIME);
+    }
+
+    /** A test bed whose fake issues credentials valid for {@code lifetime}. */
+    Rig start(Path dir, Duration lifetime) {
       switch (this) {
         case AWS:
-          return new Aws(dir);
+          return new Aws(dir, lifetime);
         case AZURE:
-          return new Azure(dir);
+          return new Azure(dir, lifetime);
         default:
-          return new Gcp(dir);
+          return new Gcp(dir, lifetime);
       }
     }
   }
@@ -196,9 +201,9 @@ abstract class Rig implements AutoCloseable {
     static final String ROLE = "arn:aws:iam::111122223333:role/orders";
     final FakeAwsSts sts;
 
-    Aws(Path dir) {
+    Aws(Path dir, Duration lifetime) {
       super(Cloud.AWS, dir);
-      sts = FakeAwsSts.builder().clock(clock).credentialLifetime(LIFETIME).build();
+      sts = FakeAwsSts.builder().clock(clock).credentialLifetime(lifetime).build();
       sts.trustIssuer(cluster.issuer()).role(ROLE, "system:serviceaccount:shop:*");
       volume(TokenSpec.builder().namespace("shop").serviceAccount("orders").audiences(FakeAwsSts.STS_AUDIENCE));
     }
@@ -280,9 +285,9 @@ abstract class Rig implements AutoCloseable {
     static final TokenRequestContext VAULT = new TokenRequestContext().addScopes("https://vault.azure.net/.default");
     final FakeEntraId entra;
 
-    Azure(Path dir) {
+    Azure(Path dir, Duration lifetime) {
       super(Cloud.AZURE, dir);
-      entra = FakeEntraId.builder().clock(clock).tokenLifetime(LIFETIME).build();
+      entra = FakeEntraId.builder().clock(clock).tokenLifetime(lifetime).build();
       entra.addFederatedCredential(TENANT, CLIENT, cluster.issuer(), "system:serviceaccount:payments:api");
       volume(TokenSpec.builder().namespace("payments").serviceAccount("api").audiences(FakeEntraId.DEFAULT_AUDIENCE));
     }
@@ -363,9 +368,9 @@ abstract class Rig implements AutoCloseable {
     final FakeGcp gcp;
     final String audience;
 
-    Gcp(Path dir) {
+    Gcp(Path dir, Duration lifetime) {
       super(Cloud.GCP, dir);
-      gcp = FakeGcp.builder().clock(clock).stsTokenLifetime(LIFETIME).build();
+      gcp = FakeGcp.builder().clock(clock).stsTokenLifetime(lifetime).build();
       audience = gcp.addProvider("k8s-pool", "cluster", cluster.issuer());
       volume(TokenSpec.builder().namespace("default").serviceAccount("app").audiences("https:" + audience));
     }
