@@ -29,7 +29,15 @@ import org.junit.jupiter.params.provider.EnumSource;
 class HungEndpointTest {
   static final Table TABLE = Table.of("5. Hung endpoint: first load, then close()", "cloud", "exchange deadline (ms)",
       "first load failed within (ms)", "bound (ms)", "typed exception", "requests", "close() returned within (ms)",
-      "waiting caller released within (ms)", "bound (ms)");
+      "waiting caller released within (ms)", "bound (ms)", "threads left 5 s after close()",
+      "bound: threads left");
+
+  /**
+   * A known defect, kept visible rather than hidden: AWS's SDK timer thread ({@code sdk-ScheduledExecutor}, the
+   * {@code StsClient}'s {@code apiCallTimeout}) outlives {@code close()} during a hung call until that timeout (the
+   * exchange deadline) fires. Lower it to 0 when fixed.
+   */
+  static final java.util.Map<Cloud, Integer> KNOWN_LEFT = java.util.Map.of(Cloud.AWS, 1);
 
   /** The cache waits up to 1 s for its threads on close; the rest is slack for a busy machine. */
   static final long CLOSE_BOUND_MILLIS = 2_000;
@@ -55,6 +63,7 @@ class HungEndpointTest {
       int requests = rig.exchanges();
 
       rig.endpoint().clearRequests();
+      Resources before = Resources.settle(Resources.now(), 2_000);
       Rig.Client client = rig.open(new Rig.Options().exchangeTimeout(Duration.ofSeconds(30)));
       CompletableFuture<Throwable> waiter = CompletableFuture.supplyAsync(() -> failure(client));
       rig.endpoint().takeRequest(Duration.ofSeconds(20)); // the exchange is on the wire and hangs
@@ -68,15 +77,21 @@ class HungEndpointTest {
         released = null;
       }
       long releasedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      // What the hung exchange leaves behind once close() has returned: given the time its deadline would have.
+      Resources after = Resources.settle(before, 5_000);
+      java.util.List<Thread> left = after.newThreadsSince(before);
 
       TABLE.row(cloud, deadline, firstMillis, firstBound, typed(first), requests, closeMillis, released == null ? "not released" : releasedMillis,
-          CLOSE_BOUND_MILLIS);
+          CLOSE_BOUND_MILLIS, left.isEmpty() ? "0" : left.size() + " (" + String.join(", ", Resources.names(left)) + ")",
+          KNOWN_LEFT.getOrDefault(cloud, 0));
       assertThat(typed(first)).as("%s: the first load's failure is typed: %s", cloud, first).startsWith("yes");
       assertThat(firstMillis).as("%s: the first load failed within (ms)", cloud).isLessThanOrEqualTo(firstBound);
       assertThat(requests).as("%s: requests of the first load", cloud).isEqualTo(1);
       assertThat(closeMillis).as("%s: close() during a hung exchange (ms)", cloud).isLessThanOrEqualTo(CLOSE_BOUND_MILLIS);
       assertThat(released).as("%s: the caller waiting on the hung exchange was released", cloud).isNotNull();
       assertThat(releasedMillis).as("%s: released within (ms)", cloud).isLessThanOrEqualTo(CLOSE_BOUND_MILLIS);
+      assertThat(left.size()).as("%s: threads left 5 s after close() during a hung exchange: %s", cloud,
+          Resources.names(left)).isLessThanOrEqualTo(KNOWN_LEFT.getOrDefault(cloud, 0));
     }
   }
 
