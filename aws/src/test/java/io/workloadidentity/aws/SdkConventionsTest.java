@@ -313,7 +313,8 @@ class SdkConventionsTest {
     assertThat(started).extracting(Thread::getName).as("threads the session started")
         .anyMatch(n -> n.startsWith("workload-identity-aws-"))
         .anyMatch(n -> n.startsWith("workload-identity-token-"))
-        .anyMatch(n -> n.startsWith("sdk-ScheduledExecutor"));
+        .anyMatch(n -> n.startsWith("workload-identity-aws-sts-timeout")) // the SDK call timeouts run on the session's timer
+        .noneMatch(n -> n.startsWith("sdk-ScheduledExecutor"));
 
     a.close();
     assertThat(b.resolveCredentials()).as("the other sharer still works").isNotNull();

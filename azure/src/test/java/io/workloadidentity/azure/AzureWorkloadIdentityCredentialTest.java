@@ -154,7 +154,7 @@ class AzureWorkloadIdentityCredentialTest extends EntraFixture {
     events.awaitRefreshed();
     ProjectedToken old = volume.current();
 
-    clock.advance(Duration.ofMinutes(49)); // past the kubelet's 80% point and the credential's
+    clock.advance(Duration.ofMinutes(50)); // past the kubelet's 80% point and the credential's
     assertThat(volume.rotateIfDue()).isTrue();
     // A read just before the swap holds the old (still valid) token for one more second: let it pass.
     clock.advance(Duration.ofMinutes(1));

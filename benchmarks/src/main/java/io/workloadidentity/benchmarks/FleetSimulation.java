@@ -42,7 +42,7 @@ import org.jfree.data.xy.XYSeriesCollection;
  * second it happens, so the output is the exchange rate the cloud's token endpoint sees.
  *
  * <p>{@link #main} runs 10,000 pods started uniformly within 10 s, with one-hour credentials, for 24
- * simulated hours, once with the default policy (jitter ±5% of the lifetime, at most ±3 min) and once
+ * simulated hours, once with the default policy (jitter ±5% of the lifetime, at most ±90 s) and once
  * with no jitter (and, for comparison, with the earlier default cap of 60 s); it prints the peak and p99
  * rates, writes a per-minute CSV and PNG plots. The jitter is drawn at random inside the cache, so
  * two runs differ by a few exchanges per second at the peak. The
@@ -304,7 +304,7 @@ public final class FleetSimulation {
         .append(" s wall time for the three runs -->\n\n");
     md.append("### Fleet: ").append(String.format(Locale.ROOT, "%,d", pods)).append(" pods started within ")
         .append(window.toSeconds()).append(" s, 1 h credentials, ").append(horizon.toHours()).append(" simulated hours\n\n");
-    md.append("| Exchanges per second | ours / no jitter | ours (default: jitter ±5%, ≤ ±3 min) | no jitter"
+    md.append("| Exchanges per second | ours / no jitter | ours (default: jitter ±5%, ≤ ±90 s) | no jitter"
         + " | earlier default: ±5% capped at ±60 s |\n|---|---|---|---|---|\n");
     row(md, "peak after the start-up burst (t ≥ 10 s)", jittered.peak(after), flat.peak(after), wide.peak(after));
     row(md, "p99 of busy seconds after the start-up burst", jittered.percentile(0.99, after), flat.percentile(0.99, after),
@@ -352,7 +352,7 @@ public final class FleetSimulation {
   private static void plot(Path file, String title, String unit, Result jittered, Result flat, int from, int to, int step)
       throws IOException {
     XYSeries a = new XYSeries("no jitter");
-    XYSeries b = new XYSeries("ours: jitter ±5% (≤ ±3 min)");
+    XYSeries b = new XYSeries("ours: jitter ±5% (≤ ±90 s)");
     for (int s = Math.max(0, from); s < Math.min(to, jittered.perSecond.length); s += step) {
       long pj = 0;
       long pf = 0;

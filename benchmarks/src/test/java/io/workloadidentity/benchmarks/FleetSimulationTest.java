@@ -40,19 +40,19 @@ class FleetSimulationTest {
   }
 
   @Test
-  void jitterSpreadsTheRefreshesWithinThreeMinutesOfTheRefreshPoint() {
+  void jitterSpreadsTheRefreshesWithinNinetySecondsOfTheRefreshPoint() {
     long[] starts = FleetSimulation.uniformStarts(200, Duration.ofMillis(1), 1);
     FleetSimulation.Result r = FleetSimulation.simulate(starts, HOUR, Duration.ofHours(1), RefreshPolicy.defaults());
 
     long[] perSecond = r.perSecond();
     assertThat(perSecond[0]).isEqualTo(200);
     long inWindow = 0;
-    for (int s = 2880 - 181; s <= 2880 + 181; s++) {
+    for (int s = 2880 - 91; s <= 2880 + 91; s++) {
       inWindow += perSecond[s];
     }
-    assertThat(inWindow).as("every first refresh within ±3 min of 48 min").isEqualTo(200);
+    assertThat(inWindow).as("every first refresh within ±90 s of 48 min").isEqualTo(200);
     assertThat(r.total()).isEqualTo(400);
-    assertThat(r.peak(1)).as("200 refreshes spread over 360 s").isLessThan(200 / 8);
+    assertThat(r.peak(1)).as("200 refreshes spread over 180 s").isLessThan(200 / 8);
   }
 
   @Test

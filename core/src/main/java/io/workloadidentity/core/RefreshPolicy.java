@@ -55,7 +55,7 @@ public final class RefreshPolicy {
   }
 
   /**
-   * Refresh at 80% ±5% (at most ±3 min), lead 10% (at most 5 min), skew 10 s, backoff 1 s to 60 s,
+   * Refresh at 80% ±5% (at most ±90 s), lead 10% (at most 5 min), skew 10 s, backoff 1 s to 60 s,
    * maximum lifetime 12 h.
    *
    * @return the default policy
@@ -187,10 +187,9 @@ public final class RefreshPolicy {
   public static final class Builder {
     private double fraction = 0.8;
     private double jitterFraction = 0.05;
-    // 3 minutes: the full ±5% of a one-hour credential, so that a fleet started together (a rollout)
-    // spreads its refreshes; a 60 s cap left its peak at 0.10× the unjittered one (benchmarks' fleet
-    // simulation), 3 minutes at 0.04×.
-    private Duration maxJitter = Duration.ofMinutes(3);
+    // 90 s, so that a fleet started together (a rollout) spreads its refreshes: with a 60 s cap its
+    // peak was 0.10x the unjittered one (benchmarks' fleet simulation), with 90 s 0.07x.
+    private Duration maxJitter = Duration.ofSeconds(90);
     private double leadFraction = 0.1;
     private Duration maxLead = Duration.ofMinutes(5);
     private Duration expirySkew = Duration.ofSeconds(10);
@@ -219,7 +218,7 @@ public final class RefreshPolicy {
      * Jitter as a fraction of the lifetime, capped by {@code max}.
      *
      * @param fractionOfLifetime in [0, 0.2]; default 0.05
-     * @param max the largest jitter; default 3 minutes
+     * @param max the largest jitter; default 90 s
      * @return this builder
      */
     public Builder jitter(double fractionOfLifetime, Duration max) {

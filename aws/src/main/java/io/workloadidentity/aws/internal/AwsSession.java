@@ -95,7 +95,12 @@ public final class AwsSession implements AutoCloseable {
         String endpoint;
         if (sts == null) {
           Region region = AwsSettings.stsRegion(s.region(), s.globalEndpoint());
-          sts = newStsClient(region, s);
+          // The SDK's call timeouts run on this timer: the SDK does not stop its own at close() while
+          // a call hangs (its pending timeout task kept a thread alive until the deadline); ours is
+          // stopped with the session, after the client (owned closes in reverse order).
+          ScheduledExecutorService timeouts = Threads.scheduler("workload-identity-aws-sts-timeout");
+          owned.add(timeouts::shutdownNow);
+          sts = newStsClient(region, s, timeouts);
           owned.add(sts);
           endpoint = AwsSettings.describeEndpoint(region, s.endpoint());
         } else {
@@ -136,7 +141,7 @@ public final class AwsSession implements AutoCloseable {
    * outage costs one request per attempt), and the whole call bounded by the exchange deadline.
    * Defaults mode "standard" because "auto" would probe instance metadata.
    */
-  static StsClient newStsClient(Region region, AwsSettings s) {
+  static StsClient newStsClient(Region region, AwsSettings s, ScheduledExecutorService timeouts) {
     // Always an explicit endpoint: left to itself the SDK would also take one from the shared config
     // file or the process environment, unchecked (AwsSettings.endpointOverride reads and checks them).
     URI endpoint = s.endpoint() != null ? s.endpoint() : AwsSettings.defaultEndpoint(region);
@@ -151,7 +156,8 @@ public final class AwsSession implements AutoCloseable {
         .credentialsProvider(AnonymousCredentialsProvider.create())
         .defaultsMode(DefaultsMode.STANDARD)
         .httpClientBuilder(http)
-        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(s.exchangeTimeout()))
+        .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()).apiCallTimeout(s.exchangeTimeout())
+            .scheduledExecutorService(timeouts))
         .build();
   }
 

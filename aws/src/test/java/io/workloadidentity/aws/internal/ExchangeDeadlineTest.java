@@ -110,10 +110,14 @@ class ExchangeDeadlineTest {
       d.region("us-west-2");
       d.stsEndpoint(server.url("/"));
       AwsSettings s = d.sts();
-      try (var sts = AwsSession.newStsClient(AwsSettings.stsRegion(s.region(), false), s)) {
+      java.util.concurrent.ScheduledExecutorService timeouts =
+          io.workloadidentity.core.internal.Threads.scheduler("test-sts-timeout");
+      try (var sts = AwsSession.newStsClient(AwsSettings.stsRegion(s.region(), false), s, timeouts)) {
         StsExchange x = new StsExchange(s, tokens, sts, s.endpoint().toString());
         Duration took = timed(() -> x.exchange(AwsCredentialKey.stsWebIdentity(s.roleArn(), null, "e")));
         assertThat(took).isLessThan(DEADLINE.plusMillis(1_500));
+      } finally {
+        timeouts.shutdownNow();
       }
     }
   }

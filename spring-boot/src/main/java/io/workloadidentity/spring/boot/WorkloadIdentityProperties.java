@@ -386,7 +386,7 @@ public class WorkloadIdentityProperties {
     /** Random jitter of the refresh point, as a fraction of the lifetime, in [0, 0.2]. */
     private double jitterFraction = 0.05;
     /** Largest jitter of the refresh point. */
-    private Duration maxJitter = Duration.ofMinutes(3);
+    private Duration maxJitter = Duration.ofSeconds(90);
     /** Least time before expiry at which to refresh, as a fraction of the lifetime, in [0, 1). */
     private double leadFraction = 0.1;
     /** Cap of that lead time. */
