@@ -11,7 +11,6 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,7 +49,6 @@ class Review3FindingsTest extends EntraFixture {
    * reach the application's log unredacted and unescaped.
    */
   @Test
-  @Disabled("finding 1: azure-identity and MSAL log Entra's raw error text (JWT-shaped values, CR/LF) at ERROR/WARN with stack traces")
   void entraErrorTextReachesTheLogOnlyRedacted() throws Exception {
     String echoed = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJlY2hvZWQtYnktdGhlLWVuZHBvaW50In0.c2lnbmF0dXJlLW9mLXRoZS1lY2hv";
     SecretLeakGuard.secret(echoed);

@@ -214,7 +214,10 @@ public final class EntraHttp {
       if (status >= 400) {
         String text = new String(body, StandardCharsets.UTF_8);
         if (EntraTokenResponse.isEntraError(text)) {
-          return response; // MSAL reads Entra's errors; EntraErrors maps them
+          // MSAL reads Entra's errors (and EntraErrors maps what MSAL makes of them), but MSAL and
+          // azure-identity also log that text themselves: they get it redacted and escaped.
+          Buffered b = (Buffered) response;
+          return new Buffered(request, status, b.headers(), EntraErrorBodies.sanitized(text));
         }
         throw EntraErrors.foreignAnswer(status, response.getHeaderValue(HttpHeaderName.CONTENT_TYPE), text, authorityHost);
       }
@@ -316,6 +319,12 @@ public final class EntraHttp {
       this.status = status;
       this.headers = headers;
       this.body = body;
+    }
+
+    HttpHeaders headers() {
+      HttpHeaders copy = new HttpHeaders(headers);
+      copy.remove(HttpHeaderName.CONTENT_LENGTH); // the body may be rewritten
+      return copy;
     }
 
     @Override
