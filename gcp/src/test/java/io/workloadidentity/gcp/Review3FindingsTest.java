@@ -10,7 +10,6 @@ import io.workloadidentity.testkit.SecretLeakGuard;
 import io.workloadidentity.testkit.TestClock;
 import java.net.URI;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -39,7 +38,6 @@ class Review3FindingsTest {
    * reaches the fake on 127.0.0.1 on Linux.
    */
   @Test
-  @Disabled("finding 2: GCE_METADATA_HOST / metadataServer(host) accept any host: the access token comes over plain http from a host that is neither link-local nor loopback, without allowHttp")
   void aMetadataHostThatIsNeitherLinkLocalNorLoopbackIsRefusedWithoutAllowHttp() throws Exception {
     try (FakeGcpMetadataServer mds = FakeGcpMetadataServer.builder().clock(clock).build()) {
       String remote = "0.0.0.0:" + mds.port();

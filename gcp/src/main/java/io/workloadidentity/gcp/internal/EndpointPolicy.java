@@ -86,6 +86,36 @@ public final class EndpointPolicy {
     return new EndpointPolicy(universe, hosts, codeAllowHttp || Endpoints.httpAllowed(env));
   }
 
+  /** The GKE metadata server's documented names and addresses (link-local). */
+  private static final Set<String> METADATA_HOSTS =
+      Set.of("metadata.google.internal", "metadata.google.internal.", "169.254.169.254", "[fd20:ce::254]");
+
+  /**
+   * Checks a metadata server's {@code host[:port]} (already of that shape): the metadata server is
+   * plain http by design, so its access tokens cross the network in clear, and whoever answers
+   * decides the workload's identity. Accepted: the metadata server's documented names and
+   * link-local addresses, loopback (local emulators, the testkit), or any host with the plain-http
+   * opt-in.
+   *
+   * @param hostPort the value
+   * @param what where it came from, for the message
+   * @return the value
+   * @throws ConfigurationException for another host without the opt-in
+   */
+  String requireMetadataHost(String hostPort, String what) {
+    String host = hostPort.startsWith("[") ? hostPort.substring(0, hostPort.indexOf(']') + 1)
+        : hostPort.indexOf(':') >= 0 ? hostPort.substring(0, hostPort.indexOf(':')) : hostPort;
+    String h = host.toLowerCase(java.util.Locale.ROOT);
+    if (allowHttp || METADATA_HOSTS.contains(h) || Endpoints.isLoopback(h)) {
+      return hostPort;
+    }
+    throw new ConfigurationException(what + " is " + quote(hostPort) + ": the metadata server speaks plain http, so"
+        + " its access tokens would cross the network in clear from a host that is neither the GKE metadata server"
+        + " (metadata.google.internal, 169.254.169.254) nor loopback. Use one of those; if this host is intended"
+        + " (a test environment), allow plain http explicitly: allowHttp(true) on the builder, or "
+        + Endpoints.ALLOW_HTTP_PROPERTY + "=true / " + Endpoints.ALLOW_HTTP_VARIABLE + "=true.");
+  }
+
   /**
    * Checks a universe domain: a plain DNS name ({@code googleapis.com}), nothing that could hide
    * another host ({@code googleapis.com@evil.example}, a port, a path).

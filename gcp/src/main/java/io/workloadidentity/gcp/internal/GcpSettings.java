@@ -195,9 +195,13 @@ public record GcpSettings(
             + " GKE metadata server, which performs the federation itself (bind the service account with the"
             + " iam.gke.io/gcp-service-account annotation instead).");
       }
-      String host = in.metadataHost() != null ? Checks.metadataHost(in.metadataHost(), "metadataServer(host)")
+      String host = in.metadataHost() != null
+          ? endpoints.requireMetadataHost(Checks.metadataHost(in.metadataHost(), "metadataServer(host)"),
+              "metadataServer(host)")
           : GkeSignals.configuredHost(env)
-              .map(h -> Checks.metadataHost(h, GkeSignals.METADATA_HOST + " / " + GkeSignals.METADATA_HOST_PROPERTY))
+              .map(h -> endpoints.requireMetadataHost(
+                  Checks.metadataHost(h, GkeSignals.METADATA_HOST + " / " + GkeSignals.METADATA_HOST_PROPERTY),
+                  GkeSignals.METADATA_HOST + " / " + GkeSignals.METADATA_HOST_PROPERTY))
               .orElse(GkeSignals.DEFAULT_HOST);
       // Plain http by design: the metadata server speaks nothing else, and no credential is sent to it.
       return new Resolved(new GcpSettings(null, DEFAULT_LIFETIME, null, null, endpoints.trustedUniverse(), null, null,
