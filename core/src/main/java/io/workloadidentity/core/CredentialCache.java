@@ -1,9 +1,8 @@
 package io.workloadidentity.core;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.workloadidentity.core.internal.Attempt;
 import io.workloadidentity.core.internal.Entry;
+import io.workloadidentity.core.internal.EntryStore;
 import io.workloadidentity.core.internal.Lease;
 import io.workloadidentity.core.internal.Redaction;
 import io.workloadidentity.core.internal.State;
@@ -72,7 +71,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   private final String name;
   private final RefreshPolicy policy;
   private final StateMachine<K, C> machine;
-  private final Cache<K, Entry<K, C>> entries;
+  private final EntryStore<K, C> entries;
   private final WallClock wallClock;
   private final List<ExecutorService> owned;
   private final TokenSource.Subscription rotations;
@@ -87,23 +86,11 @@ public final class CredentialCache<K, C> implements AutoCloseable {
         : pool == null ? List.of(timerThread) : timerThread == null ? List.of(pool) : List.of(timerThread, pool);
     Scheduler scheduler = b.scheduler != null ? b.scheduler : Scheduler.of(timerThread);
     this.wallClock = new WallClock(b.clock, scheduler);
+    // Caffeine is the bounded store of entries and nothing more (EntryStore says why, and how
+    // pinning keeps an entry with an exchange from being evicted).
+    this.entries = new EntryStore<>(b.maximumSize, this::evicted);
     this.machine = new StateMachine<>(name, b.exchange, b.listener, b.clock, wallClock, b.policy, scheduler,
-        b.executor != null ? b.executor : pool, b.exchangeTimeout, this::reweigh);
-    // Caffeine is the bounded store of entries and nothing more: it holds no futures and runs no
-    // loads. Its maintenance runs on the caller (cheap, and no thread of its own). An entry whose
-    // exchange runs, or is being started, weighs nothing, which Caffeine never evicts ("pinning"), so
-    // that eviction cannot orphan an exchange and let a second one start for the key; an evicted
-    // entry is closed inside the removal, so that nothing of it can act afterwards.
-    this.entries = Caffeine.newBuilder()
-        .executor(Runnable::run)
-        .maximumWeight(b.maximumSize)
-        .<K, Entry<K, C>>weigher((key, entry) -> entry.pinned() ? 0 : 1)
-        .evictionListener((K key, Entry<K, C> entry, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
-          if (entry != null && cause.wasEvicted()) {
-            machine.evicted(entry);
-          }
-        })
-        .build();
+        b.executor != null ? b.executor : pool, b.exchangeTimeout, entries::reweigh);
     this.rotations = b.rotations == null ? null : subscribe(b);
   }
 
@@ -112,7 +99,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
     try {
       return b.rotations.onRotation(token -> {
         machine.rotationSeen(); // first: an attempt in flight now must see it when it fails
-        entries.asMap().values().forEach(machine::tokenRotated);
+        entries.entries().forEach(machine::tokenRotated);
         try {
           b.listener.onTokenRotated(token);
         } catch (RuntimeException e) {
@@ -212,7 +199,7 @@ public final class CredentialCache<K, C> implements AutoCloseable {
   public void invalidate(K key) {
     Entry<K, C> e = entries.getIfPresent(key);
     if (e != null && machine.invalidate(e)) {
-      entries.asMap().remove(key, e);
+      entries.remove(e);
     }
   }
 
@@ -236,8 +223,8 @@ public final class CredentialCache<K, C> implements AutoCloseable {
             "The " + name + " credential cache could not unsubscribe from its token source: " + Redaction.describe(e));
       }
     }
-    entries.asMap().values().forEach(machine::close);
-    entries.invalidateAll();
+    entries.entries().forEach(machine::close);
+    entries.clear();
     wallClock.close();
     owned.forEach(ExecutorService::shutdownNow);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
@@ -258,21 +245,17 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
   // ------------------------------------------------------------------------------------------
 
+  /** An entry the store evicted: its state ends (called inside the removal). */
+  private void evicted(Entry<K, C> e) {
+    machine.evicted(e);
+  }
+
   /** The key's entry, created if absent; an entry closed by invalidation or eviction is replaced. */
   private Entry<K, C> entry(K key) {
     if (machine.isClosed()) {
       throw new IllegalStateException("CredentialCache " + name + " is closed");
     }
-    Entry<K, C> e = entries.getIfPresent(key);
-    if (e != null && !e.isClosed()) {
-      return e;
-    }
-    return entries.asMap().compute(key, (k, old) -> old == null || old.isClosed() ? new Entry<>(k) : old);
-  }
-
-  /** Makes the store weigh {@code e} again after its state changed (see the weigher). */
-  private void reweigh(Entry<K, C> e) {
-    entries.asMap().computeIfPresent(e.key(), (k, current) -> current);
+    return entries.open(key);
   }
 
   /** The slow path of a blocking read, from the entry the fast path saw (or null). */
@@ -329,12 +312,12 @@ public final class CredentialCache<K, C> implements AutoCloseable {
 
   /** The state of every entry, for invariant checks in tests. */
   List<State<C>> states() {
-    return entries.asMap().values().stream().map(Entry::state).toList();
+    return entries.states();
   }
 
   /** The state of {@code key}'s entry, or null, for tests. */
   State<C> stateOf(K key) {
-    Entry<K, C> e = entries.asMap().get(key);
+    Entry<K, C> e = entries.getIfPresent(key);
     return e == null ? null : e.state();
   }
 
