@@ -1,6 +1,7 @@
 package io.workloadidentity.core;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -100,6 +101,20 @@ public final class RefreshPolicy {
    */
   public Duration maximumLifetime() {
     return maximumLifetime;
+  }
+
+  /**
+   * The expiry a credential obtained at {@code obtainedAt} is treated as having: the reported one,
+   * or {@code obtainedAt + maximumLifetime} if that is earlier. A cloud module shows this one to the
+   * SDK and its callers, so that what they see agrees with when the cache stops serving it.
+   *
+   * @param expiresAt the expiry the server reported
+   * @param obtainedAt when the credential was obtained
+   * @return the expiry to trust
+   */
+  public Instant cappedExpiry(Instant expiresAt, Instant obtainedAt) {
+    Instant latest = obtainedAt.plus(maximumLifetime);
+    return expiresAt.isAfter(latest) ? latest : expiresAt;
   }
 
   /**

@@ -259,7 +259,7 @@ final class PodIdentityExchange implements CredentialCache.Exchange<AwsCredentia
     try {
       Instant now = settings.clock().instant();
       PodIdentityResponses.Parsed p = PodIdentityResponses.parse(r.body, now, r.date, PROVIDER_NAME);
-      return ResponseChecks.capped(p.credentials(), p.expiresAt(), now, settings.refreshPolicy().maximumLifetime());
+      return ResponseChecks.capped(p.credentials(), p.expiresAt(), now, settings.refreshPolicy());
     } catch (PodIdentityResponses.Malformed e) {
       throw malformed(r.status, e.getMessage());
     }

@@ -1,6 +1,7 @@
 package io.workloadidentity.aws.internal;
 
 import io.workloadidentity.core.Expiring;
+import io.workloadidentity.core.RefreshPolicy;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -128,14 +129,14 @@ final class ResponseChecks {
    * @param credentials as the server gave them
    * @param expiresAt the server's expiry
    * @param now this machine's time
-   * @param maximum the refresh policy's maximum lifetime
+   * @param policy the refresh policy (its maximum lifetime)
    * @return the value and its expiry for the cache
    */
   static Expiring<AwsSessionCredentials> capped(AwsSessionCredentials credentials, Instant expiresAt, Instant now,
-      Duration maximum) {
-    Instant latest = now.plus(maximum);
-    AwsSessionCredentials shown = expiresAt.isAfter(latest)
-        ? credentials.toBuilder().expirationTime(latest).build() : credentials;
+      RefreshPolicy policy) {
+    Instant shownExpiry = policy.cappedExpiry(expiresAt, now);
+    AwsSessionCredentials shown = shownExpiry.equals(expiresAt)
+        ? credentials : credentials.toBuilder().expirationTime(shownExpiry).build();
     return Expiring.of(shown, expiresAt);
   }
 }

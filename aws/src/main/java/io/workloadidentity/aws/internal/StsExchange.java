@@ -99,7 +99,7 @@ final class StsExchange implements CredentialCache.Exchange<AwsCredentialKey, Aw
     }
     Instant now = settings.clock().instant();
     Expiring<AwsSessionCredentials> c = StsResponses.credentials(response, now, settings.roleArn(), endpoint);
-    return ResponseChecks.capped(c.value(), c.expiresAt(), now, settings.refreshPolicy().maximumLifetime());
+    return ResponseChecks.capped(c.value(), c.expiresAt(), now, settings.refreshPolicy());
   }
 
   private AwsExchangeException refused(StsException e, ProjectedToken sent) {

@@ -184,7 +184,7 @@ public final class EntraExchange implements CredentialCache.Exchange<AzureTokenK
     }
     RefreshPolicy policy = settings.refreshPolicy();
     long t0 = now.toEpochMilli();
-    long capped = Math.min(expiresAt.toEpochMilli(), t0 + policy.maximumLifetime().toMillis());
+    long capped = policy.cappedExpiry(expiresAt, now).toEpochMilli();
     long hard = policy.hardExpiryMillis(t0, capped);
     long refreshAt = Math.min(policy.refreshAtMillis(t0, capped, 1.0), hard);
     if (hint != null && hint.toEpochMilli() < refreshAt) {

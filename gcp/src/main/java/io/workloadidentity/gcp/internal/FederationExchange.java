@@ -109,14 +109,14 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
     GuardedTransport.Response r = guard == null ? null : guard.last();
     if (r != null && r.parsed() != null) {
       Instant expiresAt = r.parsed().expiresAt();
-      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy());
     }
     if (theirs.getTokenValue() == null || theirs.getTokenValue().isEmpty() || theirs.getExpirationTime() == null) {
       throw Failures.unexpected(what, url, new GuardedTransport.Response(url, 200, null), null);
     }
     // google-auth turned a relative expires_in into an absolute time with System.currentTimeMillis().
     Instant expiresAt = clock.instant().plusMillis(theirs.getExpirationTime().getTime() - System.currentTimeMillis());
-    return TokenResponses.expiring(theirs.getTokenValue(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
+    return TokenResponses.expiring(theirs.getTokenValue(), expiresAt, clock, settings.refreshPolicy());
   }
 
   /**
@@ -161,13 +161,13 @@ final class FederationExchange implements CredentialCache.Exchange<GcpTokenKey, 
     GuardedTransport.Response r = guard == null ? null : guard.last();
     if (r != null && r.parsed() != null) {
       Instant expiresAt = r.parsed().expiresAt(); // expireTime is absolute, from Google's clock
-      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy());
     }
     if (token.getTokenValue() == null || token.getTokenValue().isEmpty() || token.getExpirationTime() == null) {
       throw Failures.unexpected("IAM Credentials", url, new GuardedTransport.Response(url, 200, null), null);
     }
     return TokenResponses.expiring(token.getTokenValue(), token.getExpirationTime().toInstant(), clock,
-        settings.refreshPolicy().maximumLifetime());
+        settings.refreshPolicy());
   }
 
   /**

@@ -53,13 +53,13 @@ final class MetadataServerExchange implements CredentialCache.Exchange<GcpTokenK
     GuardedTransport.Response r = guard == null ? null : guard.last();
     if (r != null && r.parsed() != null) {
       Instant expiresAt = r.parsed().expiresAt();
-      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
+      return TokenResponses.expiring(r.parsed().token(), expiresAt, clock, settings.refreshPolicy());
     }
     if (token.getTokenValue() == null || token.getTokenValue().isEmpty() || token.getExpirationTime() == null) {
       throw Failures.metadata(new GuardedTransport.Response(url, 200, null), null, url);
     }
     // google-auth turned expires_in into an absolute time with System.currentTimeMillis(): rebase it.
     Instant expiresAt = clock.instant().plusMillis(token.getExpirationTime().getTime() - System.currentTimeMillis());
-    return TokenResponses.expiring(token.getTokenValue(), expiresAt, clock, settings.refreshPolicy().maximumLifetime());
+    return TokenResponses.expiring(token.getTokenValue(), expiresAt, clock, settings.refreshPolicy());
   }
 }

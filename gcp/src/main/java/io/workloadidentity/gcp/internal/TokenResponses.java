@@ -5,6 +5,7 @@ import com.google.api.client.json.gson.GsonFactory;
 import com.google.api.client.util.Data;
 import com.google.auth.oauth2.AccessToken;
 import io.workloadidentity.core.Expiring;
+import io.workloadidentity.core.RefreshPolicy;
 import io.workloadidentity.core.internal.Tokens;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -138,12 +139,11 @@ final class TokenResponses {
    * @param token the token value
    * @param expiresAt the expiry the server gave
    * @param clock the credentials' clock
-   * @param maximum the refresh policy's maximum lifetime
+   * @param policy the refresh policy (its maximum lifetime)
    * @return the value and its expiry for the cache
    */
-  static Expiring<AccessToken> expiring(String token, Instant expiresAt, Clock clock, Duration maximum) {
-    Instant cap = clock.instant().plus(maximum);
-    Instant shown = expiresAt.isAfter(cap) ? cap : expiresAt;
+  static Expiring<AccessToken> expiring(String token, Instant expiresAt, Clock clock, RefreshPolicy policy) {
+    Instant shown = policy.cappedExpiry(expiresAt, clock.instant());
     return Expiring.of(new AccessToken(token, Date.from(shown)), expiresAt);
   }
 
